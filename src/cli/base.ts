@@ -1,0 +1,35 @@
+/**
+ * The base of every zonectl command. Its catch() is the CLI's one translation point for errors:
+ * a coded ZonectlError becomes its message on stderr and its exit code (0 ok, 1 operational
+ * failure, 2 usage, 3 input rejected); oclif's own parse errors are usage errors (2); anything
+ * else is a bug and prints its stack only with DEBUG set.
+ */
+import { Command, Errors } from '@oclif/core';
+import { ExitCode, isZonectlError } from '../core/errors.js';
+
+export abstract class BaseCommand extends Command {
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (isZonectlError(err)) {
+      this.logToStderr(`Error: ${err.message}`);
+      return this.exit(err.exitCode);
+    }
+    // oclif's ExitError (this.exit()) must pass through untouched.
+    if (err instanceof Errors.ExitError) throw err;
+    // Flag/argument parse failures (unknown flag, missing required, exclusive flags) are usage errors.
+    if (isParseError(err)) {
+      this.logToStderr(`Error: ${err.message}`);
+      this.logToStderr(`See more help with --help`);
+      return this.exit(ExitCode.usage);
+    }
+    if (process.env.DEBUG) this.logToStderr(err.stack ?? String(err));
+    this.logToStderr(`Error: ${err.message}`);
+    return this.exit(ExitCode.failure);
+  }
+}
+
+function isParseError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  // @oclif/core v4 parse errors all derive from CLIParseError (exported under Errors.CLIError subclasses).
+  const name = err.constructor?.name ?? '';
+  return /ParseError|RequiredArgsError|UnexpectedArgsError|NonExistentFlagsError|FlagInvalidOptionError|ArgInvalidOptionError|FailedFlagValidationError/.test(name);
+}
