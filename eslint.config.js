@@ -15,7 +15,7 @@ const restrict = (files, names, { allowJose = false } = {}) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/**/generated/**', 'bench/.out/**', 'tmp/**'] },
+  { ignores: ['dist/**', '.dist-*/**', 'node_modules/**', 'src/**/generated/**', 'bench/.out/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

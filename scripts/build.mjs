@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Build: generated code first (steps in scripts/build.d/*.mjs, run in name order, e.g. compiling
-// the JSON Schemas to ajv standalone validators), then tsc to dist/, then bundles and the oclif
-// manifest. Kept as one script so `npm install` (prepare) and `npm test` build the same way.
+// Build: generated code first (steps in scripts/build.d/0*.mjs, in name order, e.g. compiling the
+// JSON Schemas to ajv standalone validators under src/), then tsc, then the other steps (bundles),
+// then the oclif manifest. Output is assembled in a private directory and swapped into dist/ with
+// renames, so a test that is running bin/run.js during a rebuild never sees a half-written dist/.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -20,15 +21,24 @@ function run(cmd, args) {
 
 const stepsDir = join(root, 'scripts', 'build.d');
 const steps = existsSync(stepsDir) ? readdirSync(stepsDir).filter((f) => f.endsWith('.mjs')).sort() : [];
+const outDir = join(root, `.dist-build-${process.pid}`);
+rmSync(outDir, { recursive: true, force: true });
 
-for (const step of steps.filter((s) => s.startsWith('0'))) {
-  const mod = await import(pathToFileURL(join(stepsDir, step)).href);
-  await mod.default({ root });
+async function runSteps(filter) {
+  for (const step of steps.filter(filter)) {
+    const mod = await import(pathToFileURL(join(stepsDir, step)).href);
+    // Steps get the final root and the directory that becomes dist/.
+    await mod.default({ root, outDir });
+  }
 }
-rmSync(join(root, 'dist'), { recursive: true, force: true });
-run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
-for (const step of steps.filter((s) => !s.startsWith('0'))) {
-  const mod = await import(pathToFileURL(join(stepsDir, step)).href);
-  await mod.default({ root });
-}
+
+await runSteps((s) => s.startsWith('0'));
+run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', outDir]);
+await runSteps((s) => !s.startsWith('0'));
+
+const dist = join(root, 'dist');
+const old = join(root, `.dist-old-${process.pid}`);
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(outDir, dist);
+rmSync(old, { recursive: true, force: true });
 run(process.execPath, [join(root, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest']);

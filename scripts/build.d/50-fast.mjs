@@ -3,10 +3,10 @@
 import { build } from 'esbuild';
 import { join } from 'node:path';
 
-export default async function ({ root }) {
+export default async function ({ root, outDir }) {
   await build({
     entryPoints: [join(root, 'src', 'cli', 'fast.ts')],
-    outfile: join(root, 'dist', 'fast', 'index.js'),
+    outfile: join(outDir, 'fast', 'index.js'),
     bundle: true,
     platform: 'node',
     format: 'esm',
