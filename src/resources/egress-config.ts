@@ -1,0 +1,87 @@
+/**
+ * The egress's routing configuration: what the control plane streams to every egress (as
+ * versioned snapshots) and what `zonectl dp run --routes-file` reads from YAML. It lives in
+ * resources because it is the one model that control-plane (producer) and egress (consumer)
+ * share; neither may import the other (DESIGN.md).
+ *
+ * Compare Kuma's egress listener (reference/kuma-2.14/egress/egress-xds-legacy): one filter chain
+ * per SNI; passthrough (tcp_proxy) for services of other zones, mTLS-terminating chains for
+ * external services, identity `identity_cert:secret:<mesh>` and CA `mesh_ca:secret:<mesh>`.
+ */
+
+/** One upstream of a passthrough route: a remote zone ingress offering the service. */
+export interface WeightedEndpoint {
+  address: string;
+  port: number;
+  /** Kuma's `instances` of the service behind that ingress; relative, > 0. */
+  weight: number;
+  /** Zone of the ingress (informational: admin output, stats). */
+  zone?: string;
+}
+
+/** Cross-zone service: relay the client's TLS untouched to a remote zone ingress. */
+export interface PassthroughRoute {
+  kind: 'passthrough';
+  /** Tag SNI `<service>{mesh=<mesh>[,k=v...]}`, extra tags sorted by key. */
+  sni: string;
+  mesh: string;
+  service: string;
+  endpoints: WeightedEndpoint[];
+}
+
+/** TLS origination toward an external service (ExternalService `networking.tls`). */
+export interface UpstreamTls {
+  /** SNI sent to the external service; default: the host of `address` when it is a name. */
+  serverName?: string;
+  /** CA bundle to verify the external service; absent = system roots. */
+  caPem?: string;
+  /** Client certificate presented to the external service. */
+  certPem?: string;
+  keyPem?: string;
+  /** Check the server certificate's name against serverName (default true). */
+  verifyHostname?: boolean;
+  allowRenegotiation?: boolean;
+}
+
+/** External service: terminate the mesh mTLS at the egress, then connect to `address:port`. */
+export interface TerminatingRoute {
+  kind: 'terminating';
+  sni: string;
+  mesh: string;
+  service: string;
+  /** The ExternalService's `networking.address` split into host and port. */
+  address: string;
+  port: number;
+  /** Present = originate TLS to the external service. */
+  tls?: UpstreamTls;
+}
+
+export type EgressRoute = PassthroughRoute | TerminatingRoute;
+
+/** The egress's identity in one mesh, and the mesh CA that client certificates must chain to. */
+export interface MeshIdentity {
+  mesh: string;
+  /** Leaf with URI SAN `spiffe://<mesh>/zone-egress`, PEM. */
+  certPem: string;
+  /** Its private key, PEM. Redacted in /config_dump and never logged. */
+  keyPem: string;
+  /** Trusted CA bundle of the mesh, PEM (one or more certificates). */
+  caPem: string;
+}
+
+export interface EgressSnapshot {
+  /** Opaque; changes whenever the content changes. Acked/rejected by the egress. */
+  version: string;
+  identities: MeshIdentity[];
+  routes: EgressRoute[];
+}
+
+/** Kuma's tag SNI: `backend{mesh=mesh-1}`, `web{mesh=m,version=v2,zone=z}` (extra tags sorted by key). */
+export function tagSni(service: string, mesh: string, extraTags: Record<string, string> = {}): string {
+  const extra = Object.keys(extraTags)
+    .filter((k) => k !== 'kuma.io/service' && k !== 'mesh')
+    .sort()
+    .map((k) => `,${k}=${extraTags[k]}`)
+    .join('');
+  return `${service}{mesh=${mesh}${extra}}`;
+}
