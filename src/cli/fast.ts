@@ -20,3 +20,5 @@ export async function tryFastPath(argv: string[]): Promise<boolean> {
   if (rest.some((a) => a === '--help' || a === '-h')) return false;
   return (await load())(rest);
 }
+
+registerFastPath('validate', async () => (await import('./validate-fast.js')).validateFast);

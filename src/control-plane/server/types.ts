@@ -1,12 +1,20 @@
 /**
  * The contract between the API server and the feature modules that add routes to it (resources
  * CRUD, tokens, insights, ...). A module exports a function `(ctx: ApiContext) => ApiRoute[]`
- * and is listed in src/control-plane/server/modules.ts. Handlers return a value or throw the coded
- * errors of src/core/errors.ts; the server's problem-details mapper is the only place that turns
- * errors into HTTP responses.
+ * (or `=> { routes, start?, stop? }` when it needs a lifecycle) and is listed in
+ * src/control-plane/server/modules.ts. Handlers return a value or throw the coded errors of
+ * src/core/errors.ts; the server's problem-details mapper is the only place that turns errors into
+ * HTTP responses.
+ *
+ * Lifecycle: the control plane opens the store, calls every module function (in list order), then
+ * every `start()` (in list order, awaited; e.g. the tokens module creates signing key 1 here, under
+ * `store.withLock`), and only then listens. On shutdown it stops accepting connections, calls every
+ * `stop()` in reverse order (a module holding long-lived streams ends them here), waits for
+ * in-flight requests, and closes the store last.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
 import type { Store } from '../store/types.js';
 
 export interface ApiRequest {
@@ -41,6 +49,14 @@ export interface ApiRoute {
   path: string;
   /** Who may call it: 'any' (also non-admins), 'admin'. Default 'any' for GET, 'admin' otherwise. */
   access?: 'any' | 'admin';
+  /**
+   * Problem-details `title` for errors this route throws that carry no title of their own (Kuma
+   * words them per operation: "Could not retrieve a resource", "Could not delete a resource").
+   * ValidationError's own title wins. Default: the HTTP reason phrase.
+   */
+  errorTitle?: string;
+  /** Resource type named in a 403 (Kuma: `cannot access the resource of type "GlobalSecret"`). */
+  resourceType?: string;
   handle(req: ApiRequest): Promise<ApiResponse> | ApiResponse;
 }
 
@@ -55,8 +71,22 @@ export interface ApiContext {
   version: string;
   /** Data directory (`--data-dir`), for modules that keep files (CA material). */
   dataDir: string;
-  /** Server-wide options that modules read (e.g. allowUnboundedTokens). */
+  /**
+   * Server-wide options that modules read (e.g. allowUnboundedTokens). The control plane always
+   * sets `dpPort` (number, `--dp-port`), `apiAddress` (string) and `localhostIsAdmin` (boolean).
+   */
   options: Record<string, unknown>;
+  /** Structured logger (src/core/log.ts); secrets are redacted, but never log bodies anyway. */
+  log: Logger;
 }
 
-export type ApiModule = (ctx: ApiContext) => ApiRoute[] | Promise<ApiRoute[]>;
+/** What a module function returns when it needs start-up or shutdown work besides its routes. */
+export interface ApiModuleInstance {
+  routes: ApiRoute[];
+  /** After the store is open, before the server listens. A throw aborts the start. */
+  start?(): Promise<void> | void;
+  /** On shutdown, after the listeners stop accepting, before the store closes. Must not throw. */
+  stop?(): Promise<void> | void;
+}
+
+export type ApiModule = (ctx: ApiContext) => ApiRoute[] | ApiModuleInstance | Promise<ApiRoute[] | ApiModuleInstance>;

@@ -1,0 +1,136 @@
+/**
+ * `zonectl apply`: load every input, validate the whole set (nothing is sent when any document is
+ * invalid), then upsert: Meshes first (mesh-scoped kinds need their Mesh), the rest after, each
+ * group with bounded concurrency. Results come back in input order so the output is stable.
+ */
+import { ValidationError, isZonectlError } from '../../core/errors.js';
+import { kindByType } from '../../resources/kinds.js';
+import { loadDocuments, type LoadedDocument } from '../../resources/load.js';
+import type { Resource } from '../../resources/types.js';
+import { validateDocuments, type DocumentResult, type ReportedViolation } from '../../resources/validate-set.js';
+import type { ApiClient } from '../../client/api-client.js';
+import { putResource } from '../../client/resources.js';
+import type { InputText } from './inputs.js';
+
+export type ApplyAction = 'created' | 'updated';
+
+export interface AppliedItem {
+  type: string;
+  name: string;
+  mesh?: string;
+  action: ApplyAction | 'dry-run';
+}
+
+export interface ApplyResult {
+  items: AppliedItem[];
+  /** The resolved documents (with --dry-run). */
+  resources?: Resource[];
+}
+
+export interface PlannedSet {
+  resources: Resource[];
+  /** Every problem of the set, each placed at file:line:column. */
+  problems: string[];
+  warnings: string[];
+}
+
+/** `file:line:col: message` lines of a validation result. */
+function describe(r: DocumentResult, v: ReportedViolation): string {
+  const what = r.type && r.name ? `${r.type} ${JSON.stringify(r.name)}: ` : '';
+  return `${r.file}:${v.line}:${v.column}: ${what}${v.field ? `${v.field}: ` : ''}${v.message}`;
+}
+
+/** Loads and validates; resources come back ordered Meshes first, otherwise in input order. */
+export function planApply(inputs: readonly InputText[], vars: Record<string, string> | undefined): PlannedSet {
+  const docs: LoadedDocument[] = inputs.flatMap((i) => loadDocuments(i.text, { file: i.file, vars }));
+  const results = validateDocuments(docs);
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  for (const r of results) {
+    for (const v of r.violations) {
+      // The control plane may already hold the ZoneEgress a Mesh relies on: not a warning for apply.
+      if (v.rule === 'mesh-without-zoneegress') continue;
+      (v.severity === 'error' ? problems : warnings).push(describe(r, v));
+    }
+    if (r.valid && r.value !== undefined && !kindByType(String((r.value as Resource).type))) {
+      problems.push(`${r.file}:${r.line}:1: unknown resource type ${JSON.stringify((r.value as Resource).type)}`);
+    }
+    if (r.valid && r.value !== undefined && kindByType(String((r.value as Resource).type))?.readOnly) {
+      problems.push(`${r.file}:${r.line}:1: ${(r.value as Resource).type} is read-only: the control plane maintains it`);
+    }
+  }
+  const resources = results.filter((r) => r.valid && r.value !== undefined).map((r) => r.value as Resource);
+  if (docs.length === 0) problems.push('no resources found in the input');
+  return { resources: [...resources.filter((r) => r.type === 'Mesh'), ...resources.filter((r) => r.type !== 'Mesh')], problems, warnings };
+}
+
+export interface ExecuteOptions {
+  concurrency?: number;
+  /** Called as each item completes, in input order (one output line per resource). */
+  onApplied?: (item: AppliedItem) => void;
+  onWarning?: (message: string) => void;
+  /** Called after each write completes, in completion order (progress bar). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+function label(r: Resource): string {
+  return `${r.type} ${JSON.stringify(r.name)}${kindByType(r.type)?.scope === 'mesh' ? ` in mesh ${JSON.stringify(r.mesh ?? 'default')}` : ''}`;
+}
+
+export function describeApplied(item: AppliedItem): string {
+  const where = kindByType(item.type)?.scope === 'mesh' ? ` in mesh ${JSON.stringify(item.mesh ?? 'default')}` : '';
+  return `${item.type} ${JSON.stringify(item.name)} ${item.action}${where}`;
+}
+
+/**
+ * Upserts the resources. Stops starting new writes at the first failure, lets in-flight ones
+ * finish, and throws that failure (same error class) with the resource named.
+ */
+export async function executeApply(client: ApiClient, resources: readonly Resource[], opts: ExecuteOptions = {}): Promise<AppliedItem[]> {
+  const concurrency = Math.max(1, opts.concurrency ?? 8);
+  const results: (AppliedItem | undefined)[] = new Array(resources.length);
+  let emitted = 0;
+  let done = 0;
+  let failure: unknown;
+  const emit = (): void => {
+    while (emitted < resources.length && results[emitted]) opts.onApplied?.(results[emitted++] as AppliedItem);
+  };
+  const runGroup = async (indexes: number[]): Promise<void> => {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (failure === undefined && next < indexes.length) {
+        const i = indexes[next++];
+        const r = resources[i];
+        try {
+          const res = await putResource(client, r);
+          for (const w of res.warnings) opts.onWarning?.(`${label(r)}: ${w}`);
+          const mesh = kindByType(r.type)?.scope === 'mesh' ? (r.mesh ?? 'default') : undefined;
+          results[i] = { type: r.type, name: r.name, ...(mesh ? { mesh } : {}), action: res.created ? 'created' : 'updated' };
+          opts.onProgress?.(++done, resources.length);
+          emit();
+        } catch (err) {
+          if (failure === undefined) failure = withContext(err, `failed to apply ${label(r)}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, indexes.length) }, worker));
+  };
+  const all = resources.map((_, i) => i);
+  await runGroup(all.filter((i) => resources[i].type === 'Mesh'));
+  if (failure === undefined) await runGroup(all.filter((i) => resources[i].type !== 'Mesh'));
+  if (failure !== undefined) throw failure;
+  return results as AppliedItem[];
+}
+
+function withContext(err: unknown, prefix: string): unknown {
+  if (isZonectlError(err)) {
+    err.message = `${prefix}: ${err.message}`;
+    return err;
+  }
+  return err;
+}
+
+/** The error of an invalid set: problems are printed by the caller, this carries the exit code 3. */
+export function rejectedSet(problems: readonly string[]): ValidationError {
+  return new ValidationError(`${problems.length} problem${problems.length === 1 ? '' : 's'} found; nothing was applied (fix them and run apply again)`);
+}

@@ -1,0 +1,26 @@
+/**
+ * The fast path of `zonectl validate`: runs before oclif loads (bin/run.js -> dist/fast), with
+ * the same flag table and the same runner as the oclif command. Anything it does not fully
+ * understand (help, unknown flags, bad values) goes back to oclif by returning false.
+ */
+import { readFileSync } from 'node:fs';
+import { isZonectlError } from '../core/errors.js';
+import { parseValidateArgv } from './validate-flags.js';
+import { runValidate } from './validate-run.js';
+
+export async function validateFast(argv: string[]): Promise<boolean> {
+  const args = parseValidateArgv(argv);
+  if (!args) return false;
+  try {
+    const outcome = runValidate(args, { readStdin: () => readFileSync(0, 'utf8') });
+    process.stdout.write(outcome.output);
+    // exitCode, not exit(): a large report on a pipe must be flushed first.
+    process.exitCode = outcome.exitCode;
+  } catch (err) {
+    if (!isZonectlError(err)) throw err;
+    // The same words and exit code as BaseCommand.catch().
+    process.stderr.write(`Error: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  }
+  return true;
+}

@@ -1,0 +1,107 @@
+/**
+ * The result of a validate run as data (the `-o json` contract, schemas/output/validate.schema.json)
+ * and its renderings. Text is compiler-style (`file:line:col: severity: field: message`), so
+ * editors and terminals link each problem to its line; only problems and a summary are printed.
+ */
+import type { DocumentResult, ReportedViolation, Severity, ValidationRule } from '../resources/validate-set.js';
+import type { OutputFormat } from './validate-flags.js';
+import { renderGithub } from './validate-github.js';
+import { renderJunit } from './validate-junit.js';
+import { renderSarif } from './validate-sarif.js';
+
+export interface ReportViolation {
+  field: string;
+  message: string;
+  severity: Severity;
+  line: number;
+  column: number;
+  rule: ValidationRule;
+}
+
+export interface ReportResult {
+  file: string;
+  document: number;
+  line: number;
+  type: string | null;
+  name: string | null;
+  valid: boolean;
+  violations: ReportViolation[];
+}
+
+export interface ValidateReport {
+  valid: boolean;
+  summary: { files: number; documents: number; invalid: number; warnings: number };
+  results: ReportResult[];
+}
+
+export function buildReport(results: readonly DocumentResult[], files: number): ValidateReport {
+  let invalid = 0;
+  let warnings = 0;
+  const out: ReportResult[] = results.map((r) => {
+    if (!r.valid) invalid++;
+    for (const v of r.violations) if (v.severity === 'warning') warnings++;
+    return {
+      file: r.file,
+      document: r.document,
+      line: r.line,
+      type: r.type ?? null,
+      name: r.name ?? null,
+      valid: r.valid,
+      violations: r.violations.map(toReportViolation),
+    };
+  });
+  return { valid: invalid === 0, summary: { files, documents: results.length, invalid, warnings }, results: out };
+}
+
+function toReportViolation(v: ReportedViolation): ReportViolation {
+  return { field: v.field, message: v.message, severity: v.severity, line: v.line, column: v.column, rule: v.rule };
+}
+
+export function renderReport(report: ValidateReport, format: OutputFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'junit':
+      return renderJunit(report);
+    case 'sarif':
+      return renderSarif(report);
+    case 'github':
+      return renderGithub(report);
+    default:
+      return renderText(report);
+  }
+}
+
+/** `ZoneEgress "ze-1"`, `Foo`, or `document 2` when the document has no type. */
+export function describeResult(r: Pick<ReportResult, 'type' | 'name' | 'document'>): string {
+  if (r.type && r.name) return `${r.type} ${JSON.stringify(r.name)}`;
+  return r.type ?? `document ${r.document}`;
+}
+
+/** `networking.port: message`, `YAML syntax: message`, or the message alone for a whole document. */
+export function describeViolation(v: ReportViolation): string {
+  if (v.rule === 'syntax') return `YAML syntax: ${v.message}`;
+  return v.field ? `${v.field}: ${v.message}` : v.message;
+}
+
+export function summaryLine(report: ValidateReport): string {
+  const { files, documents, invalid, warnings } = report.summary;
+  const docs = plural(documents, 'document');
+  const inFiles = `in ${plural(files, 'file')}`;
+  const warn = warnings ? ` (${plural(warnings, 'warning')})` : '';
+  if (report.valid) return `OK: ${docs} ${inFiles}, all valid${warn}`;
+  return `FAIL: ${invalid} of ${docs} invalid ${inFiles}${warn}`;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function renderText(report: ValidateReport): string {
+  const lines: string[] = [];
+  for (const r of report.results) {
+    for (const v of r.violations) lines.push(`${r.file}:${v.line}:${v.column}: ${v.severity}: ${describeViolation(v)} [${describeResult(r)}]`);
+  }
+  lines.push(summaryLine(report));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,132 @@
+/**
+ * The client's response decoder: the one place where a control plane's answer (problem details,
+ * RFC 7807 with Kuma's legacy `details`/`causes` duplicates) or a failed connection becomes a
+ * typed error from src/core/errors.ts. Everything above the client branches on the error class,
+ * never on the message.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  ConflictError,
+  ForbiddenError,
+  InternalError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PreconditionFailedError,
+  UnauthorizedError,
+  UnavailableError,
+  ValidationError,
+  type Violation,
+  type ZonectlError,
+} from '../core/errors.js';
+import { formatGoDuration } from '../core/duration.js';
+
+/** Kuma's problem details body (api-server/errors in the reference). */
+export interface ProblemDetails {
+  type?: string;
+  status?: number;
+  title?: string;
+  detail?: string;
+  invalid_parameters?: { field?: string; reason?: string }[];
+  /** Legacy duplicates Kuma still sends. */
+  details?: string;
+  causes?: { field?: string; message?: string }[];
+}
+
+export interface DecodeContext {
+  method: string;
+  url: string;
+  baseUrl: string;
+  /** The body of a 2xx answer was not the JSON we asked for. */
+  badBody?: boolean;
+}
+
+interface ResponseLike {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** Parses a problem-details body; undefined when the body is not one. */
+export function parseProblem(body: string): ProblemDetails | undefined {
+  const text = body.trim();
+  if (!text.startsWith('{')) return undefined;
+  try {
+    const obj = JSON.parse(text) as unknown;
+    return obj !== null && typeof obj === 'object' && !Array.isArray(obj) ? (obj as ProblemDetails) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Violations of a problem: `invalid_parameters` (current), else `causes` (legacy). */
+export function problemViolations(p: ProblemDetails | undefined): Violation[] {
+  if (!p) return [];
+  if (Array.isArray(p.invalid_parameters) && p.invalid_parameters.length > 0) {
+    return p.invalid_parameters.map((v) => ({ field: v.field ?? '', message: v.reason ?? '' }));
+  }
+  if (Array.isArray(p.causes)) return p.causes.map((v) => ({ field: v.field ?? '', message: v.message ?? '' }));
+  return [];
+}
+
+/** Turns a non-2xx answer into the typed error of its status. */
+export function decodeErrorResponse(res: ResponseLike, ctx: DecodeContext): ZonectlError {
+  if (ctx.badBody) {
+    return new InternalError(`control plane at ${ctx.baseUrl} answered ${ctx.url} with a body that is not JSON (is the address that of a control plane's API?)`);
+  }
+  const problem = parseProblem(res.body);
+  const violations = problemViolations(problem);
+  const summary = problem?.detail || problem?.details || problem?.title || firstLine(res.body) || `HTTP ${res.status}`;
+  const withViolations = violations.length === 0 ? summary : `${summary}\n${violations.map((v) => `  * ${v.field ? `${v.field}: ` : ''}${v.message}`).join('\n')}`;
+  switch (res.status) {
+    case 400:
+      return new ValidationError(withViolations, violations, problem?.title);
+    case 401:
+      return new UnauthorizedError(`control plane at ${ctx.baseUrl} did not accept the credentials: ${summary} (set a token with 'zonectl config control-planes add --auth-type tokens --auth-conf token=...')`);
+    case 403:
+      return new ForbiddenError(`control plane at ${ctx.baseUrl} denied access: ${summary} (this needs an admin token, or a request from the control plane's host)`);
+    case 404:
+      return new NotFoundError(summary);
+    case 405:
+      return new MethodNotAllowedError(`${summary}: ${ctx.method} ${new URL(ctx.url).pathname} (the resource is read-only)`);
+    case 409:
+      return new ConflictError(withViolations);
+    case 412:
+      return new PreconditionFailedError(`${summary} (the resource changed since it was read; read it again and retry)`);
+    default:
+      if (res.status >= 400 && res.status < 500) return new ValidationError(`${withViolations} (HTTP ${res.status})`, violations, problem?.title);
+      return new InternalError(`control plane at ${ctx.baseUrl} failed: ${summary} (HTTP ${res.status}; its log has the details)`);
+  }
+}
+
+const TLS_CODES = /^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_|ERR_SSL_|EPROTO$)/;
+
+/** A request that got no answer: refused, timed out, unknown host, TLS failure. */
+export function transportError(err: Error & { code?: string }, ctx: { baseUrl: string; timeoutMs: number }): ZonectlError {
+  const at = `control plane at ${ctx.baseUrl}`;
+  const code = err.code ?? '';
+  if (code === 'ECONNREFUSED') return new UnavailableError(`${at} refused the connection (is 'zonectl control-plane run' running?)`);
+  if (code === 'ETIMEDOUT') {
+    return new UnavailableError(`${at} did not answer within ${shortDuration(ctx.timeoutMs)} (check the address with 'zonectl config view', or raise --api-timeout)`);
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new UnavailableError(`${at} could not be resolved: unknown host ${new URL(ctx.baseUrl).hostname} (check the address with 'zonectl config view')`);
+  }
+  if (TLS_CODES.test(code)) {
+    return new UnavailableError(
+      `${at} failed the TLS handshake: ${err.message} (give the CA with 'zonectl config control-planes add --ca-cert-file', or --skip-verify to not check it)`,
+    );
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'HPE_INVALID_CONSTANT') {
+    return new UnavailableError(`${at} closed the connection (does the address use the right scheme, http or https?)`);
+  }
+  return new UnavailableError(`${at} could not be reached: ${err.message}${code ? ` (${code})` : ''}`);
+}
+
+/** `1m`, `30s`, `1h30m`: Go's format without its trailing zero units. */
+function shortDuration(ms: number): string {
+  return formatGoDuration(ms).replace(/(\D)0s$/, '$1').replace(/(\D)0m$/, '$1');
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n', 1)[0]?.slice(0, 200) ?? '';
+}

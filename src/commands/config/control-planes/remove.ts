@@ -1,0 +1,22 @@
+import { Args, Flags } from '@oclif/core';
+import { UsageError } from '../../../core/errors.js';
+import { configPath, readOrInitConfig, writeConfig } from '../../../cli/config-file.js';
+import { configFileFlag } from '../../../cli/config-flags.js';
+import { removeControlPlane } from '../../../cli/config-ops.js';
+import { BaseCommand } from '../../../cli/base.js';
+
+export default class ControlPlanesRemove extends BaseCommand {
+  static override summary = 'Remove a control plane and the contexts that use it.';
+  static override examples = ['<%= config.bin %> config control-planes remove staging', '<%= config.bin %> config control-planes remove --name staging'];
+  static override args = { name: Args.string({ description: 'name of the control plane' }) };
+  static override flags = { ...configFileFlag, name: Flags.string({ summary: 'Name of the control plane (kumactl spelling).' }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ControlPlanesRemove);
+    const name = args.name ?? flags.name;
+    if (!name) throw new UsageError('which control plane? pass its name (see zonectl config control-planes list)');
+    const file = configPath(flags['config-file']);
+    writeConfig(file, removeControlPlane(readOrInitConfig(file), name));
+    this.log(`removed Control Plane ${JSON.stringify(name)}`);
+  }
+}

@@ -1,0 +1,37 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base.js';
+import { runControlPlane } from '../../control-plane/run.js';
+
+// No oclif defaults: a flag that is absent must let ZONECTL_* and the config file through
+// (src/control-plane/config.ts resolves flag > env > config file > default).
+export default class ControlPlaneRun extends BaseCommand {
+  static override summary = 'Run the control plane: the Kuma-compatible REST API on an embedded store.';
+  static override description = `Serves the REST API (Kuma's paths and formats) on --api-port, stores resources in SQLite at <data-dir>/store.db (or in memory), and creates <data-dir>/admin-token at first start. Requests from localhost are admin; others need "Authorization: Bearer <admin token>". Every flag can also come from a ZONECTL_* variable (e.g. ZONECTL_API_PORT) or a --config file. Prints the URLs it listens on; stops cleanly on SIGINT/SIGTERM.`;
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --store memory --api-port 0',
+    '<%= config.bin %> <%= command.id %> --api-address 0.0.0.0 --no-localhost-is-admin --api-tls-auto',
+  ];
+
+  static override flags = {
+    'api-port': Flags.integer({ summary: 'HTTP API port (default 5681; 0 picks a free port). Env: ZONECTL_API_PORT.', min: 0, max: 65535 }),
+    'api-address': Flags.string({ summary: 'Address the API listens on (default 127.0.0.1). Env: ZONECTL_API_ADDRESS.' }),
+    'api-tls-port': Flags.integer({ summary: 'HTTPS API port (default 5682), with --api-tls-cert/--api-tls-key or --api-tls-auto. Env: ZONECTL_API_TLS_PORT.', min: 0, max: 65535 }),
+    'api-tls-cert': Flags.string({ summary: 'PEM certificate for the HTTPS API. Env: ZONECTL_API_TLS_CERT.' }),
+    'api-tls-key': Flags.string({ summary: 'PEM private key for the HTTPS API. Env: ZONECTL_API_TLS_KEY.' }),
+    'api-tls-auto': Flags.boolean({ summary: 'Serve HTTPS with a self-signed CA and certificate kept in <data-dir>/api-tls/. Env: ZONECTL_API_TLS_AUTO.', exclusive: ['api-tls-cert'], default: undefined }),
+    'dp-port': Flags.integer({ summary: 'Port of the egress dp-server (default 5678). Env: ZONECTL_DP_PORT.', min: 0, max: 65535 }),
+    zone: Flags.string({ summary: "This control plane's zone (default default). Env: ZONECTL_ZONE." }),
+    'data-dir': Flags.string({ summary: 'Directory for the store, admin token and certificates (default ./.zonectl). Env: ZONECTL_DATA_DIR.' }),
+    store: Flags.string({ summary: 'Resource store (default sqlite). Env: ZONECTL_STORE.', options: ['sqlite', 'memory', 'postgres'] }),
+    'localhost-is-admin': Flags.boolean({ summary: 'Treat callers from 127.0.0.1/::1 as admins (default on; --no-localhost-is-admin turns it off). Env: ZONECTL_LOCALHOST_IS_ADMIN.', allowNo: true, default: undefined }),
+    config: Flags.string({ summary: 'YAML/JSON file with these settings (keys as the flag names). Env: ZONECTL_CONFIG.' }),
+    'allow-unbounded-tokens': Flags.boolean({ summary: "Mint Kuma's 10-year zone tokens when POST /tokens/zone has no validFor (default: refuse). Env: ZONECTL_ALLOW_UNBOUNDED_TOKENS.", env: 'ZONECTL_ALLOW_UNBOUNDED_TOKENS', default: false }),
+    'zone-token-public-key': Flags.string({ summary: 'KID=FILE: also accept zone tokens signed elsewhere (e.g. by a Kuma global control plane) with this public key (PEM, PKCS#1 or PKIX). Repeatable.', multiple: true }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(ControlPlaneRun);
+    await runControlPlane(flags, { out: (line) => this.log(line) });
+  }
+}

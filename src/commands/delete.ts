@@ -1,0 +1,39 @@
+import { Args, Flags } from '@oclif/core';
+import { deleteResource } from '../client/resources.js';
+import { clientFromFlags, cpFlags } from '../cli/cp-flags.js';
+import { DataCommand } from '../cli/data-command.js';
+import { kindFromArg, kindNames } from '../cli/kind-arg.js';
+
+export interface DeleteResult {
+  deleted: { type: string; name: string; mesh?: string };
+}
+
+export default class Delete extends DataCommand {
+  static override summary = 'Delete one resource.';
+  static override description = `KIND is one of: ${kindNames().join(', ')} (singular forms work too).`;
+  static override examples = ['<%= config.bin %> delete zoneegress zoneegress-1', '<%= config.bin %> delete external-service httpbin -m default'];
+
+  static override args = {
+    kind: Args.string({ required: true, description: 'resource kind, e.g. zoneegress' }),
+    name: Args.string({ required: true, description: 'name of the resource' }),
+  };
+
+  static override flags = {
+    ...cpFlags,
+    mesh: Flags.string({ char: 'm', summary: "Mesh of mesh-scoped kinds (default: the context's, else `default`)." }),
+  };
+
+  async run(): Promise<DeleteResult> {
+    const { args, flags } = await this.parse(Delete);
+    const kind = kindFromArg(args.kind);
+    const { client, defaultMesh } = clientFromFlags(flags);
+    const mesh = kind.scope === 'mesh' ? (flags.mesh ?? defaultMesh) : undefined;
+    try {
+      await deleteResource(client, kind, args.name, { mesh });
+    } finally {
+      client.close();
+    }
+    this.log(`deleted ${kind.type} ${JSON.stringify(args.name)}${mesh ? ` from mesh ${JSON.stringify(mesh)}` : ''}`);
+    return { deleted: { type: kind.type, name: args.name, ...(mesh ? { mesh } : {}) } };
+  }
+}

@@ -1,0 +1,53 @@
+import { Args, Flags } from '@oclif/core';
+import { clockFromEnv } from '../core/clock.js';
+import { getResource, listResources, type ResourceList } from '../client/resources.js';
+import type { Resource } from '../resources/types.js';
+import { clientFromFlags, cpFlags } from '../cli/cp-flags.js';
+import { DataCommand, outputFlag } from '../cli/data-command.js';
+import { kindFromArg, kindNames } from '../cli/kind-arg.js';
+import { renderResourceYaml, renderYaml } from '../cli/printers.js';
+import { renderItemTable, renderListTable } from '../cli/views/resources.js';
+
+export default class Get extends DataCommand {
+  static override summary = 'Show resources of one kind, or one resource by name.';
+  static override description = `KIND is one of: ${kindNames().join(', ')} (singular forms work too).`;
+  static override examples = [
+    '<%= config.bin %> get zoneegresses',
+    '<%= config.bin %> get meshes -o yaml',
+    '<%= config.bin %> get zoneegress zoneegress-1 -o json',
+    '<%= config.bin %> get external-services -m default --size 50 --offset 50',
+  ];
+
+  static override args = {
+    kind: Args.string({ required: true, description: 'resource kind, e.g. zoneegresses' }),
+    name: Args.string({ description: 'name of one resource' }),
+  };
+
+  static override flags = {
+    ...cpFlags,
+    ...outputFlag,
+    mesh: Flags.string({ char: 'm', summary: "Mesh of mesh-scoped kinds (default: the context's, else `default`)." }),
+    size: Flags.integer({ summary: 'Page size (the server caps it at 1000).', min: 1 }),
+    offset: Flags.string({ summary: 'Offset of the page, as printed in the footer of the previous one.' }),
+  };
+
+  async run(): Promise<ResourceList | Resource> {
+    const { args, flags } = await this.parse(Get);
+    const kind = kindFromArg(args.kind);
+    const { client, defaultMesh } = clientFromFlags(flags);
+    const mesh = kind.scope === 'mesh' ? (flags.mesh ?? defaultMesh) : undefined;
+    const clock = clockFromEnv();
+    try {
+      if (args.name !== undefined) {
+        const item = await getResource(client, kind, args.name, { mesh });
+        this.printData(flags.output, item, { table: () => renderItemTable(kind, item, clock), yaml: () => renderResourceYaml(item) });
+        return item;
+      }
+      const list = await listResources(client, kind, { mesh, size: flags.size, offset: flags.offset });
+      this.printData(flags.output, list, { table: () => renderListTable(kind, list, clock), yaml: () => renderYaml(list) });
+      return list;
+    } finally {
+      client.close();
+    }
+  }
+}

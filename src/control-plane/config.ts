@@ -1,0 +1,114 @@
+/**
+ * Settings of `zonectl control-plane run`, resolved from (highest first) flags, `ZONECTL_*`
+ * environment variables, the `--config` file (YAML or JSON, keys as the flags: `api-port` or
+ * `apiPort`), and the defaults. Pure apart from reading the config file, so it is tested directly.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { UsageError } from '../core/errors.js';
+import { DEFAULTS, type ControlPlaneOptions, type StoreKind } from './index.js';
+
+export interface RunSettings {
+  apiPort: number;
+  apiAddress: string;
+  apiTlsPort: number;
+  apiTlsCert?: string;
+  apiTlsKey?: string;
+  apiTlsAuto: boolean;
+  dpPort: number;
+  zone: string;
+  dataDir: string;
+  store: StoreKind;
+  localhostIsAdmin: boolean;
+}
+
+type Spec = { key: keyof RunSettings; flag: string; kind: 'port' | 'string' | 'bool' | 'store' };
+
+export const SETTINGS: Spec[] = [
+  { key: 'apiPort', flag: 'api-port', kind: 'port' },
+  { key: 'apiAddress', flag: 'api-address', kind: 'string' },
+  { key: 'apiTlsPort', flag: 'api-tls-port', kind: 'port' },
+  { key: 'apiTlsCert', flag: 'api-tls-cert', kind: 'string' },
+  { key: 'apiTlsKey', flag: 'api-tls-key', kind: 'string' },
+  { key: 'apiTlsAuto', flag: 'api-tls-auto', kind: 'bool' },
+  { key: 'dpPort', flag: 'dp-port', kind: 'port' },
+  { key: 'zone', flag: 'zone', kind: 'string' },
+  { key: 'dataDir', flag: 'data-dir', kind: 'string' },
+  { key: 'store', flag: 'store', kind: 'store' },
+  { key: 'localhostIsAdmin', flag: 'localhost-is-admin', kind: 'bool' },
+];
+
+/** `api-port` -> `ZONECTL_API_PORT` */
+export function envName(flag: string): string {
+  return `ZONECTL_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+export function resolveRunSettings(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): RunSettings {
+  const configFile = (flags.config as string | undefined) ?? env.ZONECTL_CONFIG;
+  const file = configFile ? readConfig(configFile) : {};
+  const out: Record<string, unknown> = {
+    ...DEFAULTS,
+    apiTlsAuto: false,
+    localhostIsAdmin: true,
+  };
+  for (const s of SETTINGS) {
+    const camel = s.key;
+    const sources: [unknown, string][] = [
+      [flags[s.flag], `--${s.flag}`],
+      [env[envName(s.flag)], envName(s.flag)],
+      [file[s.flag] ?? file[camel], `${s.flag} in ${configFile}`],
+    ];
+    const found = sources.find(([v]) => v !== undefined && v !== '');
+    if (found) out[camel] = coerce(s, found[0], found[1]);
+  }
+  return out as unknown as RunSettings;
+}
+
+function readConfig(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the config file ${path}: ${(err as Error).message}`);
+  }
+  let v: unknown;
+  try {
+    v = parse(text);
+  } catch (err) {
+    throw new UsageError(`the config file ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (v === null || v === undefined) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`the config file ${path} must be a mapping of settings (e.g. "api-port: 5681")`);
+  const known = new Set(SETTINGS.flatMap((s) => [s.flag, s.key as string]));
+  const unknown = Object.keys(v).filter((k) => !known.has(k));
+  if (unknown.length) throw new UsageError(`unknown setting(s) ${unknown.join(', ')} in ${path}; known: ${SETTINGS.map((s) => s.flag).join(', ')}`);
+  return v as Record<string, unknown>;
+}
+
+function coerce(s: Spec, v: unknown, where: string): unknown {
+  switch (s.kind) {
+    case 'port': {
+      const n = typeof v === 'number' ? v : /^\d+$/.test(String(v)) ? Number(v) : NaN;
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${where}: "${String(v)}" is not a port (0-65535)`);
+      return n;
+    }
+    case 'bool': {
+      if (typeof v === 'boolean') return v;
+      const t = String(v).toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(t)) return true;
+      if (['false', '0', 'no', 'off'].includes(t)) return false;
+      throw new UsageError(`${where}: "${String(v)}" is not a boolean (true or false)`);
+    }
+    case 'store': {
+      const t = String(v);
+      if (t !== 'sqlite' && t !== 'memory' && t !== 'postgres') throw new UsageError(`${where}: unknown store "${t}"; use sqlite, memory or postgres`);
+      return t;
+    }
+    default:
+      return String(v);
+  }
+}
+
+export function toControlPlaneOptions(s: RunSettings): ControlPlaneOptions {
+  return { ...s };
+}

@@ -1,0 +1,61 @@
+/** Small HTTP helpers of the dp-server: problem details (Kuma's shape), bodies, bearer tokens. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isZonectlError, UnauthorizedError, ValidationError, type ZonectlError } from '../../core/errors.js';
+
+const TITLES: Record<number, string> = {
+  400: 'Could not process a resource',
+  401: 'Unauthorized',
+  403: 'Access Denied',
+  404: 'Not found',
+  405: 'Method not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  503: 'Service Unavailable',
+};
+
+const MAX_BODY = 1 << 20;
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Maps an error to problem details; the egress prints `detail` verbatim. */
+export function sendError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const e: ZonectlError | undefined = isZonectlError(err) ? err : undefined;
+  const status = e?.status ?? 500;
+  const detail = e ? e.message : 'Internal Server Error';
+  const title = e instanceof ValidationError ? e.title : (TITLES[status] ?? 'Internal Server Error');
+  const body: Record<string, unknown> = { type: '/std-errors', status, title, detail };
+  if (e instanceof ValidationError && e.violations.length) body.invalid_parameters = e.violations.map((v) => ({ field: v.field, reason: v.message }));
+  body.details = detail;
+  if (e instanceof ValidationError && e.violations.length) body.causes = e.violations.map((v) => ({ field: v.field, message: v.message }));
+  sendJson(res, status, body, 'application/problem+json');
+}
+
+export function bearer(req: IncomingMessage): string {
+  const h = req.headers.authorization ?? '';
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  if (!m) throw new UnauthorizedError('missing zone token: send it as "Authorization: Bearer <token>" (zonectl dp run --dataplane-token-file FILE)');
+  return m[1];
+}
+
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new ValidationError(`request body is larger than ${MAX_BODY} bytes`, [], 'Bad Request');
+    chunks.push(c as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new ValidationError(`request body is not valid JSON: ${(err as Error).message}`, [], 'Bad Request');
+  }
+}

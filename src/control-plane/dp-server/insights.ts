@@ -1,0 +1,113 @@
+/**
+ * ZoneEgressInsight bookkeeping: every config stream is one subscription in Kuma's shape
+ * (reference/kuma-2.14/proto/dataplane_insight.proto, DiscoverySubscription), counters as
+ * proto3-JSON strings like Kuma's API returns them. At most 5 subscriptions are kept, oldest
+ * dropped first. Writes for one egress are serialized here and retried on a version conflict,
+ * since several control-plane instances may write the same insight.
+ */
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
+import type { Resource } from '../../resources/types.js';
+import type { Store } from '../store/types.js';
+
+export const MAX_SUBSCRIPTIONS = 5;
+const RETRIES = 5;
+
+export interface Subscription {
+  id: string;
+  controlPlaneInstanceId: string;
+  connectTime: string;
+  disconnectTime?: string;
+  status: {
+    lastUpdateTime?: string;
+    total: { responsesSent: string; responsesAcknowledged: string; responsesRejected: string };
+  };
+  version: { kumaDp: { version: string } };
+  generation?: number;
+}
+
+export type SubscriptionEvent = 'sent' | 'acked' | 'rejected' | 'disconnected';
+
+export class InsightRecorder {
+  private readonly chains = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  connected(name: string, sub: { id: string; controlPlaneInstanceId: string; version: string }): Promise<void> {
+    const s: Subscription = {
+      id: sub.id,
+      controlPlaneInstanceId: sub.controlPlaneInstanceId,
+      connectTime: this.now(),
+      status: { total: { responsesSent: '0', responsesAcknowledged: '0', responsesRejected: '0' } },
+      version: { kumaDp: { version: sub.version } },
+    };
+    return this.update(name, (subs) => [...subs, s].slice(-MAX_SUBSCRIPTIONS));
+  }
+
+  record(name: string, id: string, event: SubscriptionEvent): Promise<void> {
+    const now = this.now();
+    return this.update(name, (subs) =>
+      subs.map((s) => {
+        if (s.id !== id) return s;
+        const total = { ...s.status.total };
+        const bump = (k: keyof typeof total) => (total[k] = String(Number(total[k] ?? 0) + 1));
+        if (event === 'sent') bump('responsesSent');
+        if (event === 'acked') bump('responsesAcknowledged');
+        if (event === 'rejected') bump('responsesRejected');
+        const status = { ...s.status, total, ...(event === 'sent' ? { lastUpdateTime: now } : {}) };
+        return { ...s, status, ...(event === 'disconnected' ? { disconnectTime: now } : {}) };
+      }),
+    );
+  }
+
+  /** Resolves when every queued write has been attempted (used on shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.chains.values()]);
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  private update(name: string, fn: (subs: Subscription[]) => Subscription[]): Promise<void> {
+    const prev = this.chains.get(name) ?? Promise.resolve();
+    const next = prev.then(() => this.write(name, fn)).catch((err: unknown) => {
+      // Insights are observability: a failed write is logged, never fatal to the stream.
+      this.log.warn({ egress: name, err: (err as Error).message }, 'could not update the zone egress insight');
+    });
+    this.chains.set(name, next);
+    void next.then(() => this.chains.get(name) === next && this.chains.delete(name));
+    return next;
+  }
+
+  private async write(name: string, fn: (subs: Subscription[]) => Subscription[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      let current: Resource | undefined;
+      let version: number | undefined;
+      try {
+        const got = await this.store.get({ type: 'ZoneEgressInsight', name });
+        current = got.resource;
+        version = got.version;
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+      const subs = Array.isArray(current?.subscriptions) ? (current.subscriptions as Subscription[]) : [];
+      const next: Resource = { ...(current ?? {}), type: 'ZoneEgressInsight', name, subscriptions: fn(subs) };
+      delete next.creationTime;
+      delete next.modificationTime;
+      try {
+        if (version === undefined) await this.store.create(next);
+        else await this.store.update(next, { expectedVersion: version });
+        return;
+      } catch (err) {
+        const raced = err instanceof PreconditionFailedError || err instanceof ConflictError || err instanceof NotFoundError;
+        if (!raced || attempt >= RETRIES) throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The dp-server: the HTTPS endpoint egresses talk to (docs/egress-protocol.md). Bootstrap
+ * registers the egress's ZoneEgress; the stream pushes versioned snapshots; acks and rejects come
+ * back on a side request. Each stream is a subscription in the egress's ZoneEgressInsight.
+ */
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError, isZonectlError, type Violation } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/log.js';
+import type { EgressSnapshot } from '../../resources/egress-config.js';
+import { EGRESS_PROTOCOL_PATHS, NDJSON, type AckRequest, type BootstrapResponse, type StreamMessage } from '../../resources/egress-protocol.js';
+import type { Resource } from '../../resources/types.js';
+import { validateResource } from '../../resources/validate.js';
+import { EgressConfigSource } from '../egress-config/from-store.js';
+import type { Store } from '../store/types.js';
+import { bearer, readJson, sendError, sendJson } from './http.js';
+import { SnapshotHub } from './hub.js';
+import { InsightRecorder } from './insights.js';
+import { ensureDpServerTls, type DpServerTls } from './tls.js';
+
+export interface DpServerOptions {
+  store: Store;
+  /** This control plane's zone; written into every bootstrapped ZoneEgress. */
+  zone: string;
+  instanceId: string;
+  /** zonectl version, reported in the bootstrap response. */
+  version: string;
+  /** Where the auto-generated dp-server CA and certificate live (`<dataDir>/dp-server/`). */
+  dataDir: string;
+  /**
+   * Verifies a zone token for the `egress` scope and this zone; throws UnauthorizedError (401)
+   * or ForbiddenError (403) whose message the egress prints verbatim.
+   */
+  authenticate: (token: string) => Promise<unknown>;
+  logger?: Logger;
+  /** 5678 by default in `control-plane run`; 0 picks a free port. */
+  port: number;
+  address?: string;
+  /** The operator's certificate; absent = auto-generated in the data dir. */
+  tls?: { certPem: string; keyPem: string };
+  /** Extra names for the auto-generated server certificate. */
+  tlsNames?: string[];
+  clock?: Clock;
+  heartbeatMs?: number;
+  debounceMs?: number;
+  /** Resource validation (defaults to the shared validator). */
+  validate?: (doc: unknown) => Violation[];
+}
+
+export interface DpServer {
+  port: number;
+  address: string;
+  /** The CA egresses must trust, when the certificate was auto-generated. */
+  caCertFile?: string;
+  caPem?: string;
+  /** Number of open config streams. */
+  streams(): number;
+  /** Recompute the snapshot now; resolves when the result went out. */
+  refresh(): Promise<void>;
+  /** Ends every stream (recording disconnectTime), stops listening, waits for insight writes. */
+  close(): Promise<void>;
+}
+
+interface OpenStream {
+  id: string;
+  name: string;
+  res: ServerResponse;
+  sent: Set<string>;
+  lastSent?: string;
+  heartbeat: NodeJS.Timeout;
+}
+
+const DEFAULT_HEARTBEAT_MS = 10_000;
+
+export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
+  const log = opts.logger ?? silentLogger();
+  const clock = opts.clock ?? systemClock;
+  const validate = opts.validate ?? ((doc: unknown) => validateResource(doc));
+  const heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const tls: DpServerTls = opts.tls ?? (await ensureDpServerTls(opts.dataDir, opts.tlsNames));
+  const source = new EgressConfigSource({ store: opts.store, zone: opts.zone, clock, logger: log });
+  const hub = new SnapshotHub({ store: opts.store, source, logger: log, debounceMs: opts.debounceMs });
+  const insights = new InsightRecorder(opts.store, clock, log);
+  const streams = new Map<string, OpenStream>();
+  let closing = false;
+
+  function write(s: OpenStream, msg: StreamMessage): void {
+    if (!s.res.writableEnded) s.res.write(`${JSON.stringify(msg)}\n`);
+  }
+
+  function push(s: OpenStream, snapshot: EgressSnapshot): void {
+    if (s.lastSent === snapshot.version) return;
+    s.lastSent = snapshot.version;
+    s.sent.add(snapshot.version);
+    write(s, { type: 'snapshot', snapshot });
+    void insights.record(s.name, s.id, 'sent');
+    log.info({ egress: s.name, stream: s.id, version: snapshot.version }, 'sent egress config');
+  }
+
+  hub.subscribe((snapshot) => {
+    for (const s of streams.values()) push(s, snapshot);
+  });
+  hub.start();
+
+  async function bootstrap(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await opts.authenticate(bearer(req));
+    const body = (await readJson(req)) as Record<string, unknown> | null;
+    if (body === null || typeof body !== 'object') throw new ValidationError('bootstrap request must be a JSON object', [], 'Bad Request');
+    if (body.proxyType !== undefined && body.proxyType !== 'egress') {
+      throw new ValidationError('Resource is not valid', [{ field: 'proxyType', message: `proxy type ${JSON.stringify(body.proxyType)} is not served here: zonectl's dp-server serves only egress` }]);
+    }
+    let resource = body.dataplaneResource as unknown;
+    if (typeof resource === 'string') {
+      try {
+        resource = JSON.parse(resource);
+      } catch {
+        throw new ValidationError('Resource is not valid', [{ field: 'dataplaneResource', message: 'must be a ZoneEgress resource as JSON' }]);
+      }
+    }
+    if (resource === null || typeof resource !== 'object' || Array.isArray(resource)) {
+      throw new ValidationError('Resource is not valid', [{ field: 'dataplaneResource', message: 'must be a ZoneEgress resource' }]);
+    }
+    const r = { ...(resource as Resource) };
+    if (r.type !== 'ZoneEgress') {
+      throw new ValidationError('Resource is not valid', [{ field: 'type', message: `must be ZoneEgress for --proxy-type=egress, got ${JSON.stringify(r.type ?? null)}` }]);
+    }
+    r.zone = opts.zone;
+    delete r.creationTime;
+    delete r.modificationTime;
+    const violations = validate(r);
+    if (violations.length) throw new ValidationError('Resource is not valid', violations);
+    await opts.store.upsert(r);
+    const version = (body.version as { kumaDp?: { version?: unknown } } | undefined)?.kumaDp?.version;
+    log.info({ egress: r.name, zone: opts.zone, version }, 'zone egress bootstrapped');
+    const out: BootstrapResponse = { name: r.name, zone: opts.zone, controlPlane: { instanceId: opts.instanceId, version: opts.version } };
+    sendJson(res, 200, out);
+  }
+
+  async function stream(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    await opts.authenticate(bearer(req));
+    const name = url.searchParams.get('name') ?? '';
+    if (!name) throw new ValidationError('Resource is not valid', [{ field: 'name', message: 'query parameter name (the ZoneEgress name) is required' }]);
+    try {
+      await opts.store.get({ type: 'ZoneEgress', name });
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new NotFoundError(`zone egress ${name} is not registered with this control plane: bootstrap first (POST ${EGRESS_PROTOCOL_PATHS.bootstrap})`);
+      throw err;
+    }
+    if (closing) throw new UnavailableError('control plane is shutting down: reconnect to another instance or retry');
+    const id = randomUUID();
+    res.writeHead(200, { 'content-type': NDJSON, 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    res.flushHeaders();
+    req.socket.setKeepAlive(true, heartbeatMs);
+    const s: OpenStream = { id, name, res, sent: new Set(), heartbeat: setInterval(() => write(s, { type: 'heartbeat' }), heartbeatMs) };
+    streams.set(id, s);
+    void insights.connected(name, { id, controlPlaneInstanceId: opts.instanceId, version: url.searchParams.get('version') ?? '' });
+    log.info({ egress: name, stream: id }, 'egress config stream opened');
+    res.on('close', () => {
+      clearInterval(s.heartbeat);
+      streams.delete(id);
+      void insights.record(name, id, 'disconnected');
+      log.info({ egress: name, stream: id }, 'egress config stream closed');
+    });
+    write(s, { type: 'hello', streamId: id, controlPlaneInstanceId: opts.instanceId, heartbeatMs });
+    const snapshot = await hub.snapshot();
+    if (streams.has(id)) push(s, snapshot);
+  }
+
+  async function ack(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await opts.authenticate(bearer(req));
+    const body = (await readJson(req)) as Partial<AckRequest> | null;
+    if (!body || typeof body.streamId !== 'string' || typeof body.version !== 'string' || typeof body.accepted !== 'boolean') {
+      throw new ValidationError('Resource is not valid', [{ field: '', message: 'ack must be {"streamId": string, "version": string, "accepted": boolean, "reason"?: string}' }]);
+    }
+    const s = streams.get(body.streamId);
+    if (!s) throw new NotFoundError(`stream ${body.streamId} is not open on this control plane instance`);
+    if (!s.sent.has(body.version)) throw new ConflictError(`version ${body.version} was not sent on stream ${body.streamId}`);
+    if (body.accepted) {
+      await insights.record(s.name, s.id, 'acked');
+    } else {
+      log.warn({ egress: s.name, stream: s.id, version: body.version, reason: String(body.reason ?? '') }, 'egress rejected config');
+      await insights.record(s.name, s.id, 'rejected');
+    }
+    sendJson(res, 200, {});
+  }
+
+  const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+    const url = new URL(req.url ?? '/', 'https://dp-server');
+    const route = `${req.method} ${url.pathname}`;
+    const handler =
+      route === `POST ${EGRESS_PROTOCOL_PATHS.bootstrap}`
+        ? bootstrap(req, res)
+        : route === `GET ${EGRESS_PROTOCOL_PATHS.stream}`
+          ? stream(req, res, url)
+          : route === `POST ${EGRESS_PROTOCOL_PATHS.ack}`
+            ? ack(req, res)
+            : Promise.reject(new NotFoundError(`no such endpoint: ${route}`));
+    handler.catch((err: unknown) => {
+      if (!isZonectlError(err)) log.error({ err: (err as Error)?.message, route }, 'dp-server request failed');
+      else if (err.status === 401 || err.status === 403) log.warn({ route, reason: err.message }, 'egress authentication failed');
+      sendError(res, err);
+    });
+  });
+  server.listen(opts.port, opts.address ?? '0.0.0.0');
+  await once(server, 'listening');
+  const addr = server.address() as AddressInfo;
+  log.info({ address: addr.address, port: addr.port }, 'dp-server listening');
+
+  return {
+    port: addr.port,
+    address: addr.address,
+    caCertFile: tls.caCertFile,
+    caPem: tls.caPem,
+    streams: () => streams.size,
+    refresh: () => hub.refresh(),
+    async close() {
+      closing = true;
+      hub.close();
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of [...streams.values()]) s.res.end();
+      server.closeIdleConnections();
+      // Let 'close' handlers queue their disconnect records before flushing.
+      await new Promise((r) => setImmediate(r));
+      await insights.flush();
+      server.closeAllConnections();
+      await done;
+    },
+  };
+}

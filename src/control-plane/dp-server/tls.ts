@@ -1,0 +1,69 @@
+/**
+ * The dp-server's certificate. Unless the operator gives one, the control plane keeps its own CA
+ * and server certificate in `<data-dir>/dp-server/` (created on first start, reused after), so an
+ * egress can pin it with `zonectl dp run --ca-cert-file <data-dir>/dp-server/ca.crt`.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { certificateInfo, createCA, issueCertificate } from '../../core/pki.js';
+
+export interface DpServerTls {
+  certPem: string;
+  keyPem: string;
+  /** The CA egresses should trust; undefined when the operator gave the certificate. */
+  caPem?: string;
+  caCertFile?: string;
+}
+
+const TEN_YEARS = 10 * 365 * 86_400_000;
+const ONE_YEAR = 365 * 86_400_000;
+
+export function dpServerTlsDir(dataDir: string): string {
+  return join(dataDir, 'dp-server');
+}
+
+/** Path of the CA certificate egresses trust (`--ca-cert-file`). */
+export function dpServerCaCertFile(dataDir: string): string {
+  return join(dpServerTlsDir(dataDir), 'ca.crt');
+}
+
+function writeAtomic(path: string, text: string, mode: number): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode });
+  renameSync(tmp, path);
+}
+
+/**
+ * Loads or creates the CA and server certificate. The server certificate names localhost,
+ * 127.0.0.1, ::1, this host and `extraNames`; it is reissued when it expires within 30 days or
+ * lacks one of the names.
+ */
+export async function ensureDpServerTls(dataDir: string, extraNames: string[] = []): Promise<DpServerTls> {
+  const dir = dpServerTlsDir(dataDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const caCertFile = join(dir, 'ca.crt');
+  const caKeyFile = join(dir, 'ca.key');
+  const certFile = join(dir, 'server.crt');
+  const keyFile = join(dir, 'server.key');
+  let ca: { certPem: string; keyPem: string };
+  if (existsSync(caCertFile) && existsSync(caKeyFile)) {
+    ca = { certPem: readFileSync(caCertFile, 'utf8'), keyPem: readFileSync(caKeyFile, 'utf8') };
+  } else {
+    ca = await createCA({ commonName: 'zonectl dp-server CA', validForMs: TEN_YEARS });
+    writeAtomic(caKeyFile, ca.keyPem, 0o600);
+    writeAtomic(caCertFile, ca.certPem, 0o644);
+  }
+  const ips = ['127.0.0.1', '::1', ...extraNames.filter((n) => /^[\d.]+$|:/.test(n))];
+  const dns = [...new Set(['localhost', hostname(), ...extraNames.filter((n) => !/^[\d.]+$|:/.test(n))])];
+  if (existsSync(certFile) && existsSync(keyFile)) {
+    const certPem = readFileSync(certFile, 'utf8');
+    const info = certificateInfo(certPem);
+    const fresh = info.notAfter.getTime() - Date.now() > 30 * 86_400_000;
+    if (fresh && dns.every((d) => info.dnsNames.includes(d))) return { certPem, keyPem: readFileSync(keyFile, 'utf8'), caPem: ca.certPem, caCertFile };
+  }
+  const leaf = await issueCertificate({ ca, commonName: 'zonectl dp-server', dnsNames: dns, ipAddresses: ips, usage: 'server', validForMs: ONE_YEAR });
+  writeAtomic(keyFile, leaf.keyPem, 0o600);
+  writeAtomic(certFile, leaf.certPem, 0o644);
+  return { ...leaf, caPem: ca.certPem, caCertFile };
+}

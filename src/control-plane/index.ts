@@ -1,0 +1,211 @@
+/**
+ * The control plane as a library: `startControlPlane(opts)` opens the store, mounts the API
+ * modules (src/control-plane/server/modules.ts), and listens; `stop()` shuts down gracefully.
+ * The CLI command (`zonectl control-plane run`), the demo and the tests all go through here.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../core/clock.js';
+import { UsageError, isZonectlError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import { AdminAuth, loadOrCreateAdminToken } from './server/auth.js';
+import { DEFAULT_BODY_LIMIT } from './server/body.js';
+import { createHandler } from './server/http.js';
+import { apiModules } from './server/modules.js';
+import { Router } from './server/router.js';
+import { autoTls, readTlsFiles, type TlsMaterial } from './server/tls.js';
+import type { ApiContext, ApiModule, ApiModuleInstance } from './server/types.js';
+import { createMemoryStore } from './store/memory.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
+
+export type StoreKind = 'sqlite' | 'memory' | 'postgres';
+
+export interface ControlPlaneOptions {
+  /** Data directory: store.db, admin-token, api-tls/, CA material of other modules. Created if missing. */
+  dataDir: string;
+  /** HTTP API port (default 5681; 0 = any free port, see `url`). */
+  apiPort?: number;
+  /** Address the API listens on (default 127.0.0.1). */
+  apiAddress?: string;
+  /** HTTPS API port (default 5682); HTTPS is served only with apiTlsCert+apiTlsKey or apiTlsAuto. */
+  apiTlsPort?: number;
+  apiTlsCert?: string;
+  apiTlsKey?: string;
+  apiTlsAuto?: boolean;
+  /** The egress dp-server port (default 5678), passed to modules as `options.dpPort`. */
+  dpPort?: number;
+  /** This control plane's zone (default `default`). */
+  zone?: string;
+  /** Which store (default sqlite at <dataDir>/store.db), or a ready Store instance (closed on stop). */
+  store?: StoreKind | Store;
+  /** Callers from 127.0.0.1/::1 are admins (default true, Kuma's localhostIsAdmin). */
+  localhostIsAdmin?: boolean;
+  clock?: Clock;
+  log?: Logger;
+  /** Route modules to mount (default: apiModules of server/modules.ts). */
+  modules?: ApiModule[];
+  /** Extra server-wide options for modules (ApiContext.options). */
+  options?: Record<string, unknown>;
+  /** Maximum request body in bytes (default 2 MiB); larger bodies get 413. */
+  bodyLimit?: number;
+  /** How long stop() waits for in-flight requests before cutting connections (default 10 s). */
+  shutdownGraceMs?: number;
+}
+
+export interface ControlPlane {
+  /** `http://<address>:<port>` actually bound (valid after start). */
+  readonly url: string;
+  /** `https://...` when HTTPS is on. */
+  readonly tlsUrl: string | undefined;
+  /** CA certificate file clients should trust for tlsUrl (auto TLS only). */
+  readonly tlsCaFile: string | undefined;
+  readonly store: Store;
+  readonly adminToken: string;
+  readonly instanceId: string;
+  readonly clusterId: string;
+  readonly dataDir: string;
+  readonly ctx: ApiContext;
+  /** Resolves once every listener and the store are closed. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULTS = { apiPort: 5681, apiAddress: '127.0.0.1', apiTlsPort: 5682, dpPort: 5678, zone: 'default', dataDir: './.zonectl', store: 'sqlite' as StoreKind };
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export function openStore(kind: StoreKind, dataDir: string, clock: Clock): Store {
+  if (kind === 'memory') return createMemoryStore({ clock });
+  if (kind === 'sqlite') return openSqliteStore({ path: join(dataDir, 'store.db'), clock });
+  if (kind === 'postgres') throw new UsageError('the postgres store is not available yet; use --store sqlite (the default) or --store memory');
+  throw new UsageError(`unknown store "${String(kind)}"; use sqlite, memory or postgres`);
+}
+
+/** Starts a control plane; the returned handle's stop() shuts it down. */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? silentLogger();
+  const apiAddress = opts.apiAddress ?? DEFAULTS.apiAddress;
+  if ((opts.apiTlsCert === undefined) !== (opts.apiTlsKey === undefined)) throw new UsageError('--api-tls-cert and --api-tls-key go together; give both, or use --api-tls-auto');
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const tls: TlsMaterial | undefined = opts.apiTlsCert && opts.apiTlsKey ? readTlsFiles(opts.apiTlsCert, opts.apiTlsKey) : opts.apiTlsAuto ? await autoTls(opts.dataDir, apiAddress) : undefined;
+  const store = typeof opts.store === 'object' ? opts.store : openStore(opts.store ?? DEFAULTS.store, opts.dataDir, clock);
+  const servers: Server[] = [];
+  const instances: ApiModuleInstance[] = [];
+  let stopping: Promise<void> | undefined;
+  try {
+    const adminToken = loadOrCreateAdminToken(opts.dataDir);
+    const clusterId = await loadClusterId(store);
+    const ctx: ApiContext = {
+      store,
+      clock,
+      zone: opts.zone ?? DEFAULTS.zone,
+      instanceId: randomUUID(),
+      version: VERSION,
+      dataDir: opts.dataDir,
+      log,
+      options: { dpPort: opts.dpPort ?? DEFAULTS.dpPort, apiAddress, localhostIsAdmin: opts.localhostIsAdmin ?? true, clusterId, ...opts.options },
+    };
+    const router = new Router();
+    for (const mod of opts.modules ?? apiModules) {
+      const out = await mod(ctx);
+      const inst = Array.isArray(out) ? { routes: out } : out;
+      inst.routes.forEach((r) => router.add(r));
+      instances.push(inst);
+    }
+    for (const inst of instances) await inst.start?.();
+    const auth = new AdminAuth(adminToken, opts.localhostIsAdmin ?? true);
+    const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    const draining = () => stopping !== undefined;
+    const http = createServer({ keepAliveTimeout: 65_000 }, createHandler({ router, auth, log, bodyLimit, protocol: 'http', draining }));
+    servers.push(http);
+    const url = await listen(http, opts.apiPort ?? DEFAULTS.apiPort, apiAddress, 'http');
+    let tlsUrl: string | undefined;
+    if (tls) {
+      const https = createHttpsServer({ cert: tls.certPem, key: tls.keyPem, keepAliveTimeout: 65_000 }, createHandler({ router, auth, log, bodyLimit, protocol: 'https', draining }));
+      servers.push(https);
+      tlsUrl = await listen(https, opts.apiTlsPort ?? DEFAULTS.apiTlsPort, apiAddress, 'https');
+    }
+    for (const s of servers) s.on('clientError', (_err, socket) => socket.writable && socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'));
+    log.info({ url, tlsUrl, zone: ctx.zone, store: typeof opts.store === 'object' ? 'custom' : (opts.store ?? DEFAULTS.store), instanceId: ctx.instanceId }, 'control plane started');
+    return {
+      url,
+      tlsUrl,
+      tlsCaFile: tls?.caFile,
+      store,
+      adminToken,
+      instanceId: ctx.instanceId,
+      clusterId,
+      dataDir: opts.dataDir,
+      ctx,
+      stop: () => (stopping ??= shutdown(servers, instances, store, log, opts.shutdownGraceMs ?? 10_000)),
+    };
+  } catch (err) {
+    await shutdown(servers, instances, store, log, 0);
+    throw err;
+  }
+}
+
+function listen(server: Server, port: number, address: string, proto: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const hint = err.code === 'EADDRINUSE' ? ' (another control plane running? pick another port with --api-port)' : '';
+      reject(new UsageError(`cannot listen on ${address}:${port}: ${err.message}${hint}`));
+    });
+    server.listen(port, address, () => {
+      const a = server.address() as AddressInfo;
+      const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      resolve(`${proto}://${host}:${a.port}`);
+    });
+  });
+}
+
+/**
+ * Stop accepting, let modules end their long-lived streams, wait for in-flight requests (bounded
+ * by graceMs, then cut), and close the store last so every acknowledged write is committed.
+ */
+async function shutdown(servers: Server[], instances: ApiModuleInstance[], store: Store, log: Logger, graceMs: number): Promise<void> {
+  const closed = servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())));
+  for (const s of servers) s.closeIdleConnections();
+  for (const inst of [...instances].reverse()) {
+    try {
+      await inst.stop?.();
+    } catch (err) {
+      log.warn({ err }, 'a module failed to stop cleanly');
+    }
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+  if ((await Promise.race([Promise.all(closed), timeout])) === 'timeout') {
+    log.warn({ graceMs }, 'in-flight requests did not finish in time; closing their connections');
+    for (const s of servers) s.closeAllConnections();
+    await Promise.all(closed);
+  }
+  clearTimeout(timer);
+  await store.close();
+  log.info('control plane stopped');
+}
+
+/** A random id made at the first start and kept in the store (shared by every instance on it). */
+async function loadClusterId(store: Store): Promise<string> {
+  const key = { type: 'ControlPlaneInfo', name: 'cluster' };
+  return store.withLock('cluster-id', async () => {
+    try {
+      return String((await store.get(key)).resource.clusterId);
+    } catch (err) {
+      if (!(isZonectlError(err) && err.code === 'not-found')) throw err;
+      const id = randomUUID();
+      await store.create({ ...key, clusterId: id });
+      return id;
+    }
+  });
+}
+
+export type { ApiContext, ApiModule, ApiModuleInstance, ApiRoute } from './server/types.js';
+export type { Store, StoreChange } from './store/types.js';
+export { createMemoryStore } from './store/memory.js';
+export { openSqliteStore } from './store/sqlite.js';

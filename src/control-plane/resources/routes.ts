@@ -1,0 +1,192 @@
+/**
+ * The resource CRUD module: one set of REST routes per kind of the registry (src/resources/kinds.ts),
+ * on Kuma's paths and with Kuma's bodies and error wording (reference/kuma-2.14/api-server). Beyond
+ * Kuma: PUT and DELETE honour `If-Match` (412 on a stale version) and GET sends the version as ETag.
+ */
+import { ConflictError, MethodNotAllowedError, NotFoundError, ValidationError, isZonectlError } from '../../core/errors.js';
+import { allKinds, kindByType, type KindInfo } from '../../resources/kinds.js';
+import type { Resource } from '../../resources/types.js';
+import { checkUrlMeta, validateResource } from '../../resources/validate.js';
+import type { ApiContext, ApiRequest, ApiResponse, ApiRoute } from '../server/types.js';
+import type { Store } from '../store/types.js';
+import { parseKri } from './kri.js';
+import { overviewRoutes } from './overview.js';
+import { etag, expectedVersion, listBody, listItems, parsePage, toApi } from './view.js';
+import { nameWarnings } from './warnings.js';
+
+const NOT_FOUND = 'Not found';
+const TITLES = {
+  list: 'Could not retrieve resources',
+  get: 'Could not retrieve a resource',
+  put: 'Could not process a resource',
+  delete: 'Could not delete a resource',
+  meshOfList: 'Failed to retrieve Mesh',
+};
+
+/** Extra paths Kuma also answers on (the crud goldens use `/zone-ingresses`). */
+const ALIASES: Record<string, string[]> = { ZoneIngress: ['zone-ingresses'], ZoneEgress: ['zone-egresses'] };
+
+/** Lock name shared by writes into a mesh and the deletion of that mesh (see deleteMesh). */
+export const meshLock = (mesh: string) => `mesh/${mesh}`;
+
+export function resourcesModule(ctx: ApiContext): ApiRoute[] {
+  const routes: ApiRoute[] = [];
+  for (const kind of allKinds()) {
+    for (const collection of [kind.collection, ...(ALIASES[kind.type] ?? [])]) routes.push(...kindRoutes(ctx.store, kind, collection));
+  }
+  routes.push(...overviewRoutes(ctx.store));
+  routes.push({
+    method: 'GET',
+    path: '/_kri/:kri',
+    errorTitle: TITLES.get,
+    async handle(req) {
+      const k = parseKri(req.params.kri);
+      if (!k || (k.zone !== '' && k.zone !== ctx.zone)) throw new NotFoundError(NOT_FOUND);
+      return getOne(ctx.store, kindByType(k.type)!, k.name, k.mesh || undefined);
+    },
+  });
+  return routes;
+}
+
+function kindRoutes(store: Store, kind: KindInfo, collection: string): ApiRoute[] {
+  const meshScoped = kind.scope === 'mesh';
+  const base = meshScoped ? `/meshes/:mesh/${collection}` : `/${collection}`;
+  const access = kind.adminOnlyRead ? 'admin' : 'any';
+  const common = { resourceType: kind.type };
+  const routes: ApiRoute[] = [
+    {
+      ...common,
+      method: 'GET',
+      path: base,
+      access,
+      errorTitle: meshScoped ? TITLES.meshOfList : TITLES.list,
+      async handle(req) {
+        const mesh = meshScoped ? req.params.mesh : undefined;
+        const page = parsePage(req);
+        if (mesh !== undefined) await requireMesh(store, mesh);
+        const r = await store.list({ type: kind.type, mesh, nameContains: page.nameContains, offset: page.offset, size: page.size });
+        return { status: 200, body: listBody(req, page, r.total, listItems(r.items)) };
+      },
+    },
+    {
+      ...common,
+      method: 'GET',
+      path: `${base}/:name`,
+      access,
+      errorTitle: TITLES.get,
+      handle: (req) => getOne(store, kind, req.params.name, meshScoped ? req.params.mesh : undefined),
+    },
+  ];
+  if (meshScoped) {
+    // Across all meshes, like Kuma's `/traffic-routes` (list_all_meshes golden).
+    routes.push({
+      ...common,
+      method: 'GET',
+      path: `/${collection}`,
+      access,
+      errorTitle: TITLES.list,
+      async handle(req) {
+        const page = parsePage(req);
+        const r = await store.list({ type: kind.type, nameContains: page.nameContains, offset: page.offset, size: page.size });
+        return { status: 200, body: listBody(req, page, r.total, listItems(r.items)) };
+      },
+    });
+  }
+  if (kind.readOnly) {
+    const refuse = (): ApiResponse => {
+      throw new MethodNotAllowedError('Method not allowed');
+    };
+    routes.push({ ...common, method: 'PUT', path: `${base}/:name`, access: 'any', handle: refuse }, { ...common, method: 'DELETE', path: `${base}/:name`, access: 'any', handle: refuse });
+    return routes;
+  }
+  routes.push(
+    { ...common, method: 'PUT', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.put, handle: (req) => put(store, kind, req) },
+    { ...common, method: 'DELETE', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.delete, handle: (req) => del(store, kind, req) },
+  );
+  return routes;
+}
+
+async function getOne(store: Store, kind: KindInfo, name: string, mesh: string | undefined): Promise<ApiResponse> {
+  try {
+    const s = await store.get({ type: kind.type, name, mesh });
+    return { status: 200, body: toApi(s.resource), headers: { etag: etag(s.version) } };
+  } catch (err) {
+    throw kumaNotFound(err);
+  }
+}
+
+async function requireMesh(store: Store, mesh: string): Promise<void> {
+  try {
+    await store.get({ type: 'Mesh', name: mesh });
+  } catch (err) {
+    throw kumaNotFound(err);
+  }
+}
+
+/** Kuma answers every missing resource with the bare detail "Not found". */
+function kumaNotFound(err: unknown): unknown {
+  return isZonectlError(err) && err.code === 'not-found' ? new NotFoundError(NOT_FOUND) : err;
+}
+
+async function put(store: Store, kind: KindInfo, req: ApiRequest): Promise<ApiResponse> {
+  const mesh = kind.scope === 'mesh' ? req.params.mesh : undefined;
+  const name = req.params.name;
+  const body = (await req.body()) as Record<string, unknown>;
+  const violations = [...checkUrlMeta(body, { type: kind.type, name, mesh }), ...validateResource(body)];
+  if (violations.length) throw new ValidationError('Resource is not valid', violations);
+  const resource = { ...body } as Resource;
+  if (kind.scope === 'global') delete resource.mesh;
+  const version = expectedVersion(req);
+  const write = async () => {
+    if (mesh !== undefined) await meshMustExist(store, mesh);
+    return store.upsert(resource, { expectedVersion: version });
+  };
+  const stored = mesh !== undefined ? await store.withLock(meshLock(mesh), write) : await write();
+  const warnings = nameWarnings(kind.type, name);
+  return { status: stored.created ? 201 : 200, body: warnings.length ? { warnings } : {}, headers: { etag: etag(stored.version) } };
+}
+
+async function meshMustExist(store: Store, mesh: string): Promise<void> {
+  try {
+    await store.get({ type: 'Mesh', name: mesh });
+  } catch (err) {
+    if (isZonectlError(err) && err.code === 'not-found') {
+      throw new ValidationError('Mesh is not found', [{ field: 'mesh', message: `mesh of name ${mesh} is not found` }], 'Could not create a resource');
+    }
+    throw err;
+  }
+}
+
+async function del(store: Store, kind: KindInfo, req: ApiRequest): Promise<ApiResponse> {
+  const mesh = kind.scope === 'mesh' ? req.params.mesh : undefined;
+  const key = { type: kind.type, name: req.params.name, mesh };
+  const version = expectedVersion(req);
+  try {
+    if (kind.type === 'Mesh') await store.withLock(meshLock(key.name), () => deleteMesh(store, key.name, version));
+    else await store.delete(key, { expectedVersion: version });
+  } catch (err) {
+    throw kumaNotFound(err);
+  }
+  return { status: 200, body: {} };
+}
+
+/**
+ * A Mesh that still holds resources cannot be deleted (Kuma deletes them in cascade; zonectl
+ * refuses instead, so a typo cannot wipe a mesh's external services). Runs under the mesh's lock,
+ * which every write into the mesh also takes, so no resource can slip in between check and delete.
+ */
+async function deleteMesh(store: Store, name: string, version: number | undefined): Promise<void> {
+  await store.get({ type: 'Mesh', name });
+  const inside: string[] = [];
+  let total = 0;
+  for (const kind of allKinds().filter((k) => k.scope === 'mesh')) {
+    const r = await store.list({ type: kind.type, mesh: name, size: 5 });
+    total += r.total;
+    inside.push(...r.items.map((s) => `${kind.type} ${s.resource.name}`));
+  }
+  if (total > 0) {
+    const more = total > inside.length ? `, and ${total - inside.length} more` : '';
+    throw new ConflictError(`mesh "${name}" still contains ${total} resource(s) (${inside.join(', ')}${more}); delete them first`);
+  }
+  await store.delete({ type: 'Mesh', name }, { expectedVersion: version });
+}

@@ -1,0 +1,12 @@
+/**
+ * Warnings a PUT answers with (`{"warnings":[...]}`): accepted, but deprecated. Kuma 2.14 warns
+ * when a Mesh name is not a DNS-1035 label (put_meshes_04 golden); the text is Kuma's, verbatim.
+ */
+const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+export function nameWarnings(type: string, name: string): string[] {
+  if (type !== 'Mesh' || (DNS_1035.test(name) && name.length <= 63)) return [];
+  return [
+    `Invalid Mesh resource name: '${name}'. It does not conform to the DNS format (RFC 1035). This is deprecated. Errors: a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
+  ];
+}

@@ -1,0 +1,37 @@
+/**
+ * `zonectl control-plane run` minus the oclif shell: start, announce the listening URLs on stdout
+ * (tests and scripts read the first line), then run until SIGINT/SIGTERM and shut down cleanly.
+ */
+import { join } from 'node:path';
+import { clockFromEnv } from '../core/clock.js';
+import { createLogger } from '../core/log.js';
+import { resolveRunSettings } from './config.js';
+import { startControlPlane } from './index.js';
+import { zoneTokenRunOptions } from './tokens/index.js';
+
+export interface RunIo {
+  out: (line: string) => void;
+}
+
+export async function runControlPlane(flags: Record<string, unknown>, io: RunIo): Promise<void> {
+  const settings = resolveRunSettings(flags);
+  const log = createLogger('control-plane');
+  const cp = await startControlPlane({ ...settings, clock: clockFromEnv(), log, options: { ...zoneTokenRunOptions(flags) } });
+  io.out(`zonectl control plane listening on ${cp.url}${cp.tlsUrl ? ` and ${cp.tlsUrl}` : ''}`);
+  io.out(`store: ${settings.store}${settings.store === 'sqlite' ? ` (${join(settings.dataDir, 'store.db')})` : ''}; zone: ${settings.zone}; admin token: ${join(settings.dataDir, 'admin-token')}`);
+  if (cp.tlsCaFile) io.out(`HTTPS clients should trust ${cp.tlsCaFile}`);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      log.info({ signal }, 'shutting down');
+      // A second signal while draining means "now": leave without waiting.
+      process.once(signal, () => process.exit(130));
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await cp.stop();
+  log.flush();
+}

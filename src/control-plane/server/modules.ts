@@ -1,0 +1,10 @@
+/**
+ * The route modules the API server mounts, in order (their `start()` hooks run in this order too).
+ * A feature adds itself with one import and one entry here; see ApiModule in ./types.ts.
+ */
+import { resourcesModule } from '../resources/routes.js';
+import { tokensModule } from '../tokens/index.js';
+import { systemModule } from './system.js';
+import type { ApiModule } from './types.js';
+
+export const apiModules: ApiModule[] = [systemModule, resourcesModule, tokensModule];

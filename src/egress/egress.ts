@@ -1,0 +1,205 @@
+/**
+ * The embeddable egress proxy: one SNI listener, one admin server, one route table swapped
+ * atomically by applySnapshot(). `zonectl dp run` and the control-plane session both drive it
+ * through this handle; tests run it in-process.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { ValidationError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import type { EgressSnapshot } from '../resources/egress-config.js';
+import { createAdminServer, type ReadyState } from './admin.js';
+import { attachTerminator, onConnection, type DataPathContext } from './data-path.js';
+import { EgressMetrics, REJECT_REASONS, type RejectReason, type RouteCounters } from './metrics.js';
+import { compileSnapshot, type RouteTable } from './route-table.js';
+
+export interface EgressOptions {
+  /** Listener address (ZoneEgress `networking.address`); default 0.0.0.0. */
+  address?: string;
+  /** Listener port (ZoneEgress `networking.port`); 0 picks a free one. */
+  port: number;
+  /** Admin address; default 127.0.0.1 (loopback only). */
+  adminAddress?: string;
+  /** Admin port (ZoneEgress `networking.admin.port`); 0 picks a free one. */
+  adminPort: number;
+  /** How long drain() lets live connections finish; default 30 s. */
+  drainTimeMs?: number;
+  /** How long a client may take to send its whole ClientHello; default 5 s. */
+  clientHelloTimeoutMs?: number;
+  logger?: Logger;
+  /** Applied before listening; when absent, /ready answers 503 INITIALIZING until applySnapshot(). */
+  snapshot?: EgressSnapshot;
+  /** Random source for weighted endpoint choice (tests pin it). */
+  random?: () => number;
+}
+
+export type ApplyResult = { ok: true; version: string } | { ok: false; version: string; reason: string };
+
+export interface EgressStats {
+  state: ReadyState;
+  version: string | undefined;
+  accepted: number;
+  rejected: Record<RejectReason, number>;
+  upstreamConnectFailures: number;
+  routes: Record<string, RouteCounters>;
+}
+
+export interface EgressHandle {
+  readonly address: string;
+  readonly port: number;
+  readonly adminAddress: string;
+  readonly adminPort: number;
+  readonly metrics: EgressMetrics;
+  /** Validates and atomically swaps the route table; a rejected snapshot leaves the old one in force. */
+  applySnapshot(snapshot: EgressSnapshot): ApplyResult;
+  /** The snapshot in force (undefined before the first one). */
+  snapshot(): EgressSnapshot | undefined;
+  /** READY after the first accepted snapshot, TERMINATING once drain() started. */
+  state(): ReadyState;
+  stats(): EgressStats;
+  /** /ready turns 503, the listener stops accepting, live connections get drainTimeMs, then all closes. */
+  drain(): Promise<void>;
+  /** Immediate stop: every connection is destroyed. */
+  close(): Promise<void>;
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, backlog: 4096 }, () => {
+      server.removeListener('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
+  const log = opts.logger ?? silentLogger();
+  const metrics = new EgressMetrics();
+  const drainTimeMs = opts.drainTimeMs ?? 30_000;
+  const clientHelloTimeoutMs = opts.clientHelloTimeoutMs ?? 5_000;
+  let table: RouteTable | undefined;
+  let appliedAt: Date | undefined;
+  let lastRejection: { version: string; reason: string } | undefined;
+  let draining = false;
+
+  const applySnapshot = (snapshot: EgressSnapshot): ApplyResult => {
+    const version = typeof snapshot?.version === 'string' ? snapshot.version : '';
+    const res = compileSnapshot(snapshot);
+    if ('problems' in res) {
+      const reason = res.problems.join('; ');
+      lastRejection = { version, reason };
+      log.warn({ version, reason }, 'rejected routes snapshot; keeping the previous one');
+      return { ok: false, version, reason };
+    }
+    table = res.table;
+    appliedAt = new Date();
+    log.info({ version, routes: res.table.routes.size, meshes: res.table.identities.size }, 'applied routes snapshot');
+    return { ok: true, version };
+  };
+  if (opts.snapshot) {
+    const res = applySnapshot(opts.snapshot);
+    if (!res.ok) throw new ValidationError(`routes snapshot ${res.version || '(no version)'} rejected: ${res.reason}`, []);
+  }
+  const state = (): ReadyState => (draining ? 'TERMINATING' : table ? 'READY' : 'INITIALIZING');
+
+  const terminator = tls.createServer({
+    // Contexts come per SNI from the mesh identities; the client certificate is verified against
+    // the CA of the chosen context.
+    SNICallback: (servername, cb) => {
+      const r = table?.routes.get(servername);
+      const ctx = r?.kind === 'terminating' ? r.identity : undefined;
+      cb(ctx ? null : new Error(`no terminating route for SNI ${servername}`), ctx);
+    },
+    requestCert: true,
+    rejectUnauthorized: true,
+    handshakeTimeout: clientHelloTimeoutMs,
+  });
+  const ctx: DataPathContext = {
+    table: () => table,
+    metrics,
+    log,
+    clientHelloTimeoutMs,
+    terminator,
+    random: opts.random ?? Math.random,
+    live: new Set(),
+    forceClosed: false,
+  };
+  attachTerminator(ctx);
+
+  // Every accepted socket, routed or not, so close() and drain leave nothing behind.
+  const pending = new Set<net.Socket>();
+  const listener = net.createServer({ allowHalfOpen: true, noDelay: true }, (sock) => {
+    pending.add(sock);
+    sock.once('close', () => pending.delete(sock));
+    onConnection(ctx, sock);
+  });
+  const admin = createAdminServer({ state, table: () => table, metrics, appliedAt: () => appliedAt, lastRejection: () => lastRejection });
+  const address = opts.address ?? '0.0.0.0';
+  const adminAddress = opts.adminAddress ?? '127.0.0.1';
+  const adminPort = await listen(admin, opts.adminPort, adminAddress);
+  let port: number;
+  try {
+    port = await listen(listener, opts.port, address);
+  } catch (err) {
+    admin.close();
+    throw err;
+  }
+  log.info({ address, port, adminAddress, adminPort }, 'egress listening');
+
+  const destroyAll = () => {
+    for (const s of pending) s.destroy();
+    for (const s of ctx.live) s.destroy();
+  };
+  const closeServers = async () => {
+    if (listener.listening) await new Promise<void>((r) => listener.close(() => r()));
+    admin.closeAllConnections();
+    await new Promise<void>((r) => admin.close(() => r()));
+  };
+  let drained: Promise<void> | undefined;
+  const drain = (): Promise<void> =>
+    (drained ??= (async () => {
+      draining = true;
+      log.info({ drainTimeMs, connections: pending.size }, 'draining: stopped accepting');
+      // net.Server.close() stops accepting now and calls back once every accepted socket closed.
+      await new Promise<void>((resolve) => {
+        const deadline = setTimeout(() => {
+          ctx.forceClosed = true;
+          log.info({ connections: pending.size }, 'drain time over: closing the remaining connections');
+          destroyAll();
+        }, drainTimeMs);
+        listener.close(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
+      });
+      admin.closeAllConnections();
+      await new Promise<void>((r) => admin.close(() => r()));
+    })());
+
+  return {
+    address,
+    port,
+    adminAddress,
+    adminPort,
+    metrics,
+    applySnapshot,
+    snapshot: () => table?.snapshot,
+    state,
+    stats: () => ({
+      state: state(),
+      version: table?.snapshot.version,
+      accepted: metrics.accepted,
+      rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, metrics.rejected[r]])) as Record<RejectReason, number>,
+      upstreamConnectFailures: metrics.upstreamConnectFailures,
+      routes: Object.fromEntries([...metrics.routes].map(([k, v]) => [k, { ...v, outcomes: { ...v.outcomes } }])),
+    }),
+    drain,
+    close: async () => {
+      draining = true;
+      ctx.forceClosed = true;
+      destroyAll();
+      await closeServers();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The slow, exact half of loading: the `yaml` library, for documents the fast parser declines,
+ * for syntax errors with positions, and for the position of a field in a failing document.
+ */
+import type { Document, LineCounter, Node } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
+
+export interface Parsed {
+  value?: unknown;
+  error?: { message: string; line: number; column: number };
+}
+
+/** Parses one document's text; positions are relative to that text (1-based). */
+export function parseWithYaml(text: string): Parsed {
+  const YAML = yamlLib();
+  const lineCounter = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const err = doc.errors[0];
+  if (err) {
+    const at = lineCounter.linePos(err.pos[0]);
+    return { error: { message: firstLine(err.message), line: at.line, column: at.col } };
+  }
+  return { value: doc.toJS({ maxAliasCount: 100 }) };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+}
+
+const byText = new Map<string, { doc: Document; lc: LineCounter }>();
+
+function parsedForPositions(text: string): { doc: Document; lc: LineCounter } {
+  let hit = byText.get(text);
+  if (!hit) {
+    const YAML = yamlLib();
+    const lc = new YAML.LineCounter();
+    hit = { doc: YAML.parseDocument(text, { lineCounter: lc, prettyErrors: false }), lc };
+    // Only failing documents get here; keep the few most recent for their other violations.
+    if (byText.size > 16) byText.clear();
+    byText.set(text, hit);
+  }
+  return hit;
+}
+
+/** `mtls.backends[0].name` / `tags["kuma.io/service"]` -> ['mtls', 'backends', 0, 'name'] / ['tags', 'kuma.io/service']. */
+export function parseFieldPath(field: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  const re = /([^.[\]]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(field)) !== null) {
+    if (m[1] !== undefined) out.push(m[1]);
+    else if (m[2] !== undefined) out.push(Number(m[2]));
+    else out.push(JSON.parse(m[3]) as string);
+  }
+  return out;
+}
+
+/** Position (1-based, relative to text) of the deepest existing node on the path; undefined if the text has no content. */
+export function locateField(text: string, field: string): { line: number; column: number } | undefined {
+  const YAML = yamlLib();
+  const { doc, lc } = parsedForPositions(text);
+  let node: unknown = doc.contents;
+  if (!node) return undefined;
+  let offset = (node as Node).range?.[0] ?? 0;
+  for (const seg of parseFieldPath(field)) {
+    if (YAML.isMap(node) && typeof seg === 'string') {
+      const pair = node.items.find((p) => YAML.isScalar(p.key) && String(p.key.value) === seg);
+      if (!pair) break;
+      offset = (pair.key as Node).range?.[0] ?? offset;
+      node = pair.value;
+    } else if (YAML.isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg];
+      if (!item) break;
+      offset = (item as Node).range?.[0] ?? offset;
+      node = item;
+    } else break;
+  }
+  const pos = lc.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}

@@ -1,0 +1,81 @@
+/**
+ * Mesh rules: mTLS backends, routing through the ZoneEgress and dataplane constraints here;
+ * logging, tracing and metrics backends in mesh-observability.ts. Order follows Kuma's validator
+ * (mtls, logging, tracing, metrics, constraints, zoneEgress).
+ */
+import { arr, checkDataSource, checkSelectorTags, checkUniqueNames, obj, str, type Obj, type Violations } from './common.js';
+import { checkLogging, checkMetrics, checkTracing } from './mesh-observability.js';
+
+const MAX_MTLS_BACKENDS = 1;
+const CA_TYPES = ['builtin', 'provided'];
+// Kuma's ParseDuration for certificate lifetimes: one number and one unit, or "0".
+const CERT_DURATION = /^(\d+)(y|w|d|h|m|s|ms)$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function checkMesh(v: Violations, doc: Obj): void {
+  const mtls = obj(doc.mtls);
+  if (mtls) checkMtls(v, mtls);
+  const logging = obj(doc.logging);
+  if (logging) checkLogging(v, logging);
+  const tracing = obj(doc.tracing);
+  if (tracing) checkTracing(v, tracing);
+  const metrics = obj(doc.metrics);
+  if (metrics) checkMetrics(v, metrics);
+  checkConstraints(v, obj(doc.constraints));
+  // The egress routes by SNI; without mTLS the SNI is the client's word and anyone can reach anything.
+  if (obj(doc.routing)?.zoneEgress === true && !str(mtls?.enabledBackend)) v.add('mtls', 'has to be set when zoneEgress enabled');
+}
+
+function isValidCertDuration(s: string): boolean {
+  return s === '0' || CERT_DURATION.test(s);
+}
+
+function checkMtls(v: Violations, mtls: Obj): void {
+  const backends = arr(mtls.backends);
+  if (backends.length > MAX_MTLS_BACKENDS) v.add('mtls.backends', `cannot have more than ${MAX_MTLS_BACKENDS} backends`);
+  const names = checkUniqueNames(v, 'mtls.backends', backends);
+  backends.forEach((item, i) => {
+    const backend = obj(item);
+    if (backend) checkCaBackend(v, `mtls.backends[${i}]`, backend);
+  });
+  const enabled = str(mtls.enabledBackend);
+  if (enabled && !names.has(enabled)) v.add('mtls.enabledBackend', 'has to be set to one of the backends in the mesh');
+}
+
+function checkCaBackend(v: Violations, field: string, backend: Obj): void {
+  const type = str(backend.type);
+  const name = str(backend.name);
+  if (name === '') v.add(`${field}.name`, 'cannot be empty');
+  if (type !== undefined && !CA_TYPES.includes(type)) {
+    v.add(`${field}.type`, `unknown backend type. Available backends: ${CA_TYPES.map((t) => JSON.stringify(t)).join(', ')}`);
+  }
+  // The builtin CA names its secrets and certificate subjects after the backend.
+  if (type === 'builtin' && name && !(name.length <= 63 && DNS_LABEL.test(name))) {
+    v.add(`${field}.name`, "has to be a valid DNS label: lower case alphanumeric characters or '-', starting and ending with an alphanumeric character, at most 63 characters");
+  }
+  const rotation = obj(obj(backend.dpCert)?.rotation);
+  const expiration = str(rotation?.expiration);
+  if (rotation && expiration !== undefined && !isValidCertDuration(expiration)) v.add(`${field}.dpCert.rotation.expiration`, 'has to be a valid format');
+  const conf = obj(backend.conf);
+  if (type === 'builtin' && conf) {
+    const caExpiration = str(obj(conf.caCert)?.expiration);
+    if (caExpiration && !isValidCertDuration(caExpiration)) v.add(`${field}.conf.caCert.expiration`, 'has to be a valid format');
+  }
+  if (type === 'provided') {
+    for (const k of ['cert', 'key']) {
+      if (conf?.[k] === undefined) v.add(`${field}.conf.${k}`, 'has to be defined');
+      else checkDataSource(v, `${field}.conf.${k}`, conf[k]);
+    }
+  }
+}
+
+function checkConstraints(v: Violations, constraints: Obj | undefined): void {
+  const dpp = obj(constraints?.dataplaneProxy);
+  if (!dpp) return;
+  for (const list of ['requirements', 'restrictions']) {
+    arr(dpp[list]).forEach((item, i) => {
+      const rule = obj(item);
+      if (rule) checkSelectorTags(v, `constraints.dataplaneProxy.${list}[${i}].tags`, rule.tags);
+    });
+  }
+}

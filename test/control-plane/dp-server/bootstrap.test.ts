@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ForbiddenError, UnauthorizedError, ValidationError } from '../../../src/core/errors.js';
+import { EGRESS_TOKEN, INGRESS_TOKEN, MESH, RecordingSession, startCp, zoneEgress } from './harness.js';
+
+async function post(url: string, ca: string | undefined, path: string, token: string | undefined, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { request } = await import('node:https');
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method: path.includes('stream') ? 'GET' : 'POST', ca, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.end(path.includes('stream') ? undefined : JSON.stringify(body));
+  });
+}
+
+const bootstrapBody = (resource: unknown) => ({ proxyType: 'egress', dataplaneResource: resource, version: { kumaDp: { version: '0.1.0' } } });
+
+describe('dp-server bootstrap', () => {
+  test('a token without the egress scope is a 403 whose message the egress reports verbatim; nothing is registered', async (t) => {
+    const { store, dp, url } = await startCp(t);
+    const res = await post(url, dp.caPem, '/bootstrap', INGRESS_TOKEN, bootstrapBody(zoneEgress('e1')));
+    assert.deepEqual(res, {
+      status: 403,
+      body: {
+        type: '/std-errors',
+        status: 403,
+        title: 'Access Denied',
+        detail: "token cannot be used to authenticate zone entity (egress is out of token's scope: [ingress])",
+        details: "token cannot be used to authenticate zone entity (egress is out of token's scope: [ingress])",
+      },
+    });
+    const e = RecordingSession.start(t, url, dp.caPem, 'e1', INGRESS_TOKEN);
+    const err = await e.session.ready.catch((x: unknown) => x);
+    assert.ok(err instanceof ForbiddenError);
+    assert.equal(err.message, "token cannot be used to authenticate zone entity (egress is out of token's scope: [ingress])");
+    await assert.rejects(e.session.done, ForbiddenError);
+    assert.equal(e.session.state, 'stopped');
+    assert.equal((await store.list({ type: 'ZoneEgress' })).total, 0);
+  });
+
+  test('no token or a bad token is a 401', async (t) => {
+    const { dp, url } = await startCp(t);
+    const none = await post(url, dp.caPem, '/bootstrap', undefined, bootstrapBody(zoneEgress('e1')));
+    assert.equal(none.status, 401);
+    assert.match(String(none.body.detail), /missing zone token: send it as "Authorization: Bearer <token>"/);
+    const e = RecordingSession.start(t, url, dp.caPem, 'e1', 'forged');
+    await assert.rejects(e.session.ready, (err: unknown) => err instanceof UnauthorizedError && err.message === 'invalid zone token: signature verification failed');
+  });
+
+  test('the resource must be a valid ZoneEgress: other types and invalid resources are a 400 with the field', async (t) => {
+    const { dp, url } = await startCp(t);
+    const wrongType = await post(url, dp.caPem, '/bootstrap', EGRESS_TOKEN, bootstrapBody({ type: 'Dataplane', name: 'dp-1', mesh: 'default' }));
+    assert.equal(wrongType.status, 400);
+    assert.deepEqual(wrongType.body.invalid_parameters, [{ field: 'type', reason: 'must be ZoneEgress for --proxy-type=egress, got "Dataplane"' }]);
+    const asText = await post(url, dp.caPem, '/bootstrap', EGRESS_TOKEN, bootstrapBody(JSON.stringify(zoneEgress('e-text'))));
+    assert.equal(asText.status, 200);
+    assert.deepEqual(asText.body, { name: 'e-text', zone: 'zone-1', controlPlane: { instanceId: 'cp-1', version: '0.1.0' } });
+    const notJson = await post(url, dp.caPem, '/bootstrap', EGRESS_TOKEN, bootstrapBody('{nope'));
+    assert.deepEqual(notJson.body.invalid_parameters, [{ field: 'dataplaneResource', reason: 'must be a ZoneEgress resource as JSON' }]);
+  });
+
+  test('validation violations come back as a 400 that the session treats as fatal', async (t) => {
+    const { dp, url } = await startCp(t, { validate: (doc) => ((doc as { networking?: { port?: number } }).networking?.port === 10002 ? [{ field: 'networking.port', message: 'port 10002 is reserved in this test' }] : []) });
+    const e = RecordingSession.start(t, url, dp.caPem, 'e1');
+    const err = await e.session.ready.catch((x: unknown) => x);
+    assert.ok(err instanceof ValidationError);
+    assert.equal(err.message, 'Resource is not valid: networking.port: port 10002 is reserved in this test');
+  });
+
+  test('a stream for an egress that never bootstrapped is a 404; an ack for a version never sent is a 409', async (t) => {
+    const { store, dp, url } = await startCp(t);
+    await store.create(MESH);
+    const missing = await post(url, dp.caPem, '/egress/v1/stream?name=ghost', EGRESS_TOKEN, undefined);
+    console.log('A');assert.equal(missing.status, 404);
+    assert.equal(missing.body.detail, 'zone egress ghost is not registered with this control plane: bootstrap first (POST /bootstrap)');
+    const e = RecordingSession.start(t, url, dp.caPem, 'e1');
+    console.log('B');await e.session.ready;
+    console.log('C');const unknown = await post(url, dp.caPem, '/egress/v1/ack', EGRESS_TOKEN, { streamId: 'nope', version: 'v', accepted: true });
+    console.log('D');assert.equal(unknown.status, 404);
+    assert.equal(dp.streams(), 1);
+  });
+});
