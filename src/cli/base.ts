@@ -18,7 +18,7 @@ export abstract class BaseCommand extends Command {
     // Flag/argument parse failures (unknown flag, missing required, exclusive flags) are usage errors.
     if (isParseError(err)) {
       this.logToStderr(`Error: ${err.message}`);
-      this.logToStderr(`See more help with --help`);
+      if (!err.message.includes('--help')) this.logToStderr(`See more help with --help`);
       return this.exit(ExitCode.usage);
     }
     if (process.env.DEBUG) this.logToStderr(err.stack ?? String(err));

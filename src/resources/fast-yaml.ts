@@ -1,18 +1,22 @@
 /**
  * A fast parser for the plain subset of YAML that resource manifests are written in: block
  * mappings and sequences, plain and single-line quoted scalars, comments. It is many times faster
- * than the `yaml` library because it keeps no CST and works on character offsets. It returns
+ * than the `yaml` library because it keeps no CST, works on character offsets, and writes JSON
+ * text that JSON.parse turns into objects (building thousands of differently shaped objects
+ * property by property is what costs most in cold JavaScript). It returns
  * FALLBACK for anything outside that subset (flow collections, anchors, tags, block scalars,
  * multi-line scalars, tabs, unusual keys, duplicate keys, syntax errors) and the caller then parses
  * with `yaml`, which stays the one authority on YAML and on error messages. For what it accepts,
  * the result equals `yaml`'s toJS() under the YAML 1.2 core schema (a property test pins that).
  */
 
+import { joinField } from './field-path.js';
+
 export const FALLBACK: unique symbol = Symbol('fallback');
 export type FastResult = unknown | typeof FALLBACK;
 
-/** Where each key or item of the parsed collections starts: 1-based line and column. */
-export type PositionTable = WeakMap<object, Map<string | number, { line: number; column: number }>>;
+/** Where each key or item starts (1-based line and column), by field path (`mtls.backends[0].name`). */
+export type PositionTable = Map<string, { line: number; column: number }>;
 
 class Fail extends Error {}
 const fail = new Fail();
@@ -34,9 +38,9 @@ export function fastParseYaml(src: string, positions?: PositionTable): FastResul
   if (!p.scanLines()) return FALLBACK;
   if (p.count === 0) return null;
   try {
-    const value = p.block(p.ind[0]);
+    p.block(p.ind[0], '');
     if (p.pos !== p.count) return FALLBACK;
-    return value;
+    return JSON.parse(p.out) as unknown;
   } catch (err) {
     if (err === fail) return FALLBACK;
     throw err;
@@ -62,6 +66,8 @@ class Parser {
   ln: number[] = [];
   count = 0;
   pos = 0;
+  /** The JSON text of the document being parsed. */
+  out = '';
 
   constructor(
     private readonly src: string,
@@ -103,33 +109,30 @@ class Parser {
     return this.src.charCodeAt(s) === DASH && (this.en[k] === s + 1 || this.src.charCodeAt(s + 1) === SPACE);
   }
 
-  private record(target: object, key: string | number, k: number): void {
-    const positions = this.positions as PositionTable;
-    let table = positions.get(target);
-    if (!table) {
-      table = new Map();
-      positions.set(target, table);
-    }
-    table.set(key, { line: this.ln[k] + 1, column: this.ind[k] + 1 });
+  private record(path: string, k: number): void {
+    (this.positions as PositionTable).set(path, { line: this.ln[k] + 1, column: this.ind[k] + 1 });
   }
 
-  block(indent: number): unknown {
+  block(indent: number, path: string): void {
     if (this.ind[this.pos] !== indent) throw fail;
-    return this.isSeqItem(this.pos) ? this.seq(indent) : this.map(indent);
+    if (this.isSeqItem(this.pos)) this.seq(indent, path);
+    else this.map(indent, path);
   }
 
   /** The value after `key:` or `- ` when it is on the following lines. */
-  private nested(indent: number, allowSameIndentSeq: boolean): unknown {
-    if (this.pos >= this.count) return null;
-    const next = this.ind[this.pos];
-    if (next > indent) return this.block(next);
-    if (allowSameIndentSeq && next === indent && this.isSeqItem(this.pos)) return this.seq(indent);
-    return null;
+  private nested(indent: number, allowSameIndentSeq: boolean, path: string): void {
+    if (this.pos < this.count) {
+      const next = this.ind[this.pos];
+      if (next > indent) return this.block(next, path);
+      if (allowSameIndentSeq && next === indent && this.isSeqItem(this.pos)) return this.seq(indent, path);
+    }
+    this.out += 'null';
   }
 
-  map(indent: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
+  map(indent: number, path: string): void {
+    const keys: string[] = [];
     const src = this.src;
+    this.out += '{';
     while (this.pos < this.count && this.ind[this.pos] === indent) {
       const k = this.pos;
       if (this.isSeqItem(k)) throw fail;
@@ -141,7 +144,7 @@ class Parser {
       if (c === DQUOTE || c === SQUOTE) {
         const q = quotedEnd(src, s, e);
         if (q < 0 || src.charCodeAt(q) !== COLON) throw fail;
-        key = this.scalar(s, q) as string;
+        key = quotedValue(src, s, q);
         after = q + 1;
       } else {
         let i = s;
@@ -154,47 +157,53 @@ class Parser {
       }
       if (after < e && src.charCodeAt(after) !== SPACE) throw fail;
       while (after < e && src.charCodeAt(after) === SPACE) after++;
-      if (this.positions) this.record(out, key, k);
+      if (key === '__proto__' || keys.includes(key)) throw fail;
+      this.out += keys.length === 0 ? JSON.stringify(key) + ':' : ',' + JSON.stringify(key) + ':';
+      keys.push(key);
+      const here = this.positions ? joinField(path, key) : '';
+      if (this.positions) this.record(here, k);
       this.pos++;
-      const value = after === e || src.charCodeAt(after) === HASH ? this.nested(indent, true) : this.scalar(after, e);
-      if (key === '__proto__' || Object.prototype.hasOwnProperty.call(out, key)) throw fail;
-      out[key] = value;
+      if (after === e || src.charCodeAt(after) === HASH) this.nested(indent, true, here);
+      else this.scalar(after, e);
     }
     if (this.pos < this.count && this.ind[this.pos] > indent) throw fail;
-    return out;
+    this.out += '}';
   }
 
-  seq(indent: number): unknown[] {
-    const out: unknown[] = [];
+  seq(indent: number, path: string): void {
     const src = this.src;
+    let n = 0;
+    this.out += '[';
     while (this.pos < this.count && this.ind[this.pos] === indent && this.isSeqItem(this.pos)) {
       const k = this.pos;
-      if (this.positions) this.record(out, out.length, k);
+      if (n++ > 0) this.out += ',';
+      const here = this.positions ? `${path}[${n - 1}]` : '';
+      if (this.positions) this.record(here, k);
       const s = this.st[k];
       const e = this.en[k];
       let i = s + 1;
       while (i < e && src.charCodeAt(i) === SPACE) i++;
       if (i === e || src.charCodeAt(i) === HASH) {
         this.pos++;
-        out.push(this.nested(indent, false));
+        this.nested(indent, false, here);
       } else if (src.charCodeAt(i) === DASH && (i + 1 === e || src.charCodeAt(i + 1) === SPACE)) {
         throw fail;
       } else if (looksLikeKey(src, i, e)) {
         // `- key: value`: a mapping whose keys sit at the column of `key`.
         this.ind[k] = indent + (i - s);
         this.st[k] = i;
-        out.push(this.map(indent + (i - s)));
+        this.map(indent + (i - s), here);
       } else {
         this.pos++;
-        out.push(this.scalar(i, e));
+        this.scalar(i, e);
       }
     }
     if (this.pos < this.count && this.ind[this.pos] > indent) throw fail;
-    return out;
+    this.out += ']';
   }
 
-  /** A scalar on one line between offsets s and e (trailing comment allowed). */
-  scalar(s: number, e: number): unknown {
+  /** Appends the JSON of a scalar on one line between offsets s and e (trailing comment allowed). */
+  scalar(s: number, e: number): void {
     const src = this.src;
     const c = src.charCodeAt(s);
     if (c === DQUOTE || c === SQUOTE) {
@@ -203,14 +212,8 @@ class Parser {
       let t = q;
       while (t < e && src.charCodeAt(t) === SPACE) t++;
       if (t < e && (t === q || src.charCodeAt(t) !== HASH)) throw fail;
-      const body = src.slice(s + 1, q - 1);
-      if (c === SQUOTE) {
-        if (/[\u0000-\u0008\u000a-\u001f]/.test(body)) throw fail;
-        return body.indexOf("''") < 0 ? body : body.replace(/''/g, "'");
-      }
-      if (body.indexOf('\\') < 0 && !/[\u0000-\u001f"]/.test(body)) return body;
-      if (!JSON_SAFE_DQ.test(body)) throw fail;
-      return JSON.parse(`"${body}"`) as string;
+      this.out += JSON.stringify(quotedValue(src, s, q));
+      return;
     }
     // One pass: cut a ` #` comment; `: ` or a tab means something we leave to `yaml`.
     let end = e;
@@ -229,15 +232,37 @@ class Parser {
       }
     }
     if (c < 128 && INDICATOR[c] === 1) {
-      if (end - s === 2 && src.charCodeAt(s + 1) === (c === 91 ? 93 : c === 123 ? 125 : -1)) return c === 91 ? [] : {};
+      if (end - s === 2 && src.charCodeAt(s + 1) === (c === 91 ? 93 : c === 123 ? 125 : -1)) {
+        this.out += c === 91 ? '[]' : '{}';
+        return;
+      }
       throw fail;
     }
     if (c === DASH) {
       const d = src.charCodeAt(s + 1);
       if (!((d >= 48 && d <= 57) || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 46)) throw fail;
     }
-    return resolvePlain(src.slice(s, end));
+    const v = resolvePlain(src.slice(s, end));
+    if (typeof v === 'number') {
+      // JSON has no NaN, Infinity or -0: leave those to `yaml`.
+      if (!Number.isFinite(v) || Object.is(v, -0)) throw fail;
+      this.out += String(v);
+    } else {
+      this.out += JSON.stringify(v);
+    }
   }
+}
+
+/** The string value of the quoted scalar between s and q (q is just past the closing quote). */
+function quotedValue(src: string, s: number, q: number): string {
+  const body = src.slice(s + 1, q - 1);
+  if (src.charCodeAt(s) === SQUOTE) {
+    if (/[\u0000-\u0008\u000a-\u001f]/.test(body)) throw fail;
+    return body.indexOf("''") < 0 ? body : body.replace(/''/g, "'");
+  }
+  if (body.indexOf('\\') < 0 && !/[\u0000-\u001f"]/.test(body)) return body;
+  if (!JSON_SAFE_DQ.test(body)) throw fail;
+  return JSON.parse(`"${body}"`) as string;
 }
 
 function looksLikeKey(src: string, s: number, e: number): boolean {

@@ -9,7 +9,8 @@
  * positions of fields are computed only when asked for, i.e. for documents with violations.
  */
 import { FALLBACK, fastParseYaml, type PositionTable } from './fast-yaml.js';
-import { locateField, parseFieldPath, parseWithYaml } from './locate.js';
+import { joinField, parseFieldPath } from './field-path.js';
+import { locateField, parseWithYaml } from './locate.js';
 
 /** A 1-based line and column in the source file. */
 export interface SourcePosition {
@@ -171,28 +172,23 @@ function makeDoc(file: string, index: number, chunk: Chunk, start: number | unde
 
 /**
  * Positions for a document the fast parser accepted: parse it again recording positions (still
- * far cheaper than loading `yaml`; once per document), then walk the field path as far as it exists.
+ * far cheaper than loading `yaml`; once per document), then look the path up, walking up to the
+ * deepest ancestor that exists.
  */
 function fastLocator(): Locator {
-  let parsed: { root: unknown; positions: PositionTable } | undefined;
+  let positions: PositionTable | undefined;
+  let declined = false;
   return (text, field) => {
-    if (!parsed) {
-      const positions: PositionTable = new WeakMap();
-      parsed = { root: fastParseYaml(text, positions), positions };
+    if (!positions) {
+      positions = new Map();
+      declined = fastParseYaml(text, positions) === FALLBACK;
     }
-    if (parsed.root === FALLBACK) return locateField(text, field);
-    return walkPositions(parsed.root, parsed.positions, field);
+    if (declined) return locateField(text, field);
+    const segs = parseFieldPath(field);
+    for (let n = segs.length; n > 0; n--) {
+      const at = positions.get(segs.slice(0, n).reduce<string>((p, seg) => joinField(p, seg), ''));
+      if (at) return at;
+    }
+    return undefined;
   };
-}
-
-function walkPositions(root: unknown, positions: PositionTable, field: string): SourcePosition | undefined {
-  let node = root;
-  let at: SourcePosition | undefined;
-  for (const seg of parseFieldPath(field)) {
-    const here = node !== null && typeof node === 'object' ? positions.get(node)?.get(seg) : undefined;
-    if (!here) break;
-    at = here;
-    node = (node as Record<string | number, unknown>)[seg];
-  }
-  return at;
 }

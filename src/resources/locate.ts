@@ -3,6 +3,7 @@
  * for syntax errors with positions, and for the position of a field in a failing document.
  */
 import type { Document, LineCounter, Node } from 'yaml';
+import { parseFieldPath } from './field-path.js';
 import { yamlLib } from './yaml-lib.js';
 
 export interface Parsed {
@@ -40,19 +41,6 @@ function parsedForPositions(text: string): { doc: Document; lc: LineCounter } {
     byText.set(text, hit);
   }
   return hit;
-}
-
-/** `mtls.backends[0].name` / `tags["kuma.io/service"]` -> ['mtls', 'backends', 0, 'name'] / ['tags', 'kuma.io/service']. */
-export function parseFieldPath(field: string): (string | number)[] {
-  const out: (string | number)[] = [];
-  const re = /([^.[\]]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(field)) !== null) {
-    if (m[1] !== undefined) out.push(m[1]);
-    else if (m[2] !== undefined) out.push(Number(m[2]));
-    else out.push(JSON.parse(m[3]) as string);
-  }
-  return out;
 }
 
 /** Position (1-based, relative to text) of the deepest existing node on the path; undefined if the text has no content. */

@@ -4,6 +4,7 @@
  * with dotted field paths and messages in Kuma's style.
  */
 import type { Violation } from '../core/errors.js';
+import { joinField } from './field-path.js';
 import * as generated from './generated/validators.js';
 
 interface AjvError {
@@ -68,11 +69,4 @@ export function pointerToField(pointer: string): string {
     out = joinField(out, seg);
   }
   return out;
-}
-
-/** Appends one path segment: an index, a plain identifier, or a quoted key. */
-export function joinField(base: string, seg: string | number): string {
-  if (typeof seg === 'number' || /^\d+$/.test(seg)) return `${base}[${seg}]`;
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) return base === '' ? seg : `${base}.${seg}`;
-  return `${base}[${JSON.stringify(seg)}]`;
 }

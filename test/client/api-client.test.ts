@@ -72,12 +72,12 @@ describe('ApiClient response decoder', () => {
       const url = await serve(t, (_req, _b, res) => json(res, status, problem(status, 'Title', `detail of ${status}`)));
       const client = new ApiClient({ baseUrl: url });
       t.after(() => client.close());
-      const err = await client.request('GET', '/x').then(
+      const err: unknown = await client.request('GET', '/x').then(
         () => assert.fail('expected an error'),
         (e: unknown) => e,
       );
       assert.ok(err instanceof cls, `got ${String(err)}`);
-      assert.equal((err as { exitCode: number }).exitCode, exit);
+      assert.equal((err as unknown as { exitCode: number }).exitCode, exit);
       assert.match((err as Error).message, new RegExp(`detail of ${status}`));
     });
   }

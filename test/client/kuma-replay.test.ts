@@ -57,7 +57,7 @@ describe('zonectl against recorded kuma-cp answers', () => {
   const cleanups: (() => void)[] = [];
   before(async () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    ctx = cliContext({ after: (fn) => cleanups.push(fn) }, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    ctx = cliContext({ after: (fn: () => void) => cleanups.push(fn) }, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   });
   after(() => {
     server.closeAllConnections();

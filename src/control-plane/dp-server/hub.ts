@@ -44,9 +44,17 @@ export class SnapshotHub {
     this.schedule(0);
   }
 
-  /** The current snapshot, waiting for the first computation if needed. */
-  snapshot(): Promise<EgressSnapshot> {
-    if (this.current) return Promise.resolve(this.current);
+  /**
+   * The current snapshot for a new stream. A pending recomputation runs first (skipping its
+   * debounce), so an egress that connects right after a change starts from that change.
+   */
+  async snapshot(): Promise<EgressSnapshot> {
+    if (this.dirty || this.running) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      await this.run();
+    }
+    if (this.current) return this.current;
     return new Promise((resolve) => this.firstWaiters.push(resolve));
   }
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError, isZonectlError, type Violation } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
@@ -205,6 +205,14 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
       sendError(res, err);
     });
   });
+  // Raw sockets, so close() also ends connections still in their TLS handshake (which the HTTP
+  // layer's closeAllConnections() does not know about yet).
+  const sockets = new Set<Socket>();
+  server.on('connection', (sock: Socket) => {
+    if (closing) return void sock.destroy();
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+  });
   server.listen(opts.port, opts.address ?? '0.0.0.0');
   await once(server, 'listening');
   const addr = server.address() as AddressInfo;
@@ -227,6 +235,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
       await new Promise((r) => setImmediate(r));
       await insights.flush();
       server.closeAllConnections();
+      for (const sock of sockets) sock.destroy();
       await done;
     },
   };

@@ -18,9 +18,9 @@ export function tokensModule(ctx: ApiContext): ApiModuleInstance {
   const opts = ctx.options as ZoneTokenOptions;
   return {
     async start() {
-      await ensureSigningKey(ctx.store, ctx.log);
-      // Loads --zone-token-public-key files now, so a bad file stops the start with its reason.
+      // Loads --zone-token-public-key files first, so a bad file stops the start before any write.
       await zoneTokenService(ctx);
+      await ensureSigningKey(ctx.store, ctx.log);
     },
     async stop() {
       (await zoneTokenService(ctx).catch(() => undefined))?.close();

@@ -74,12 +74,12 @@ describe('dp-server bootstrap', () => {
     const { store, dp, url } = await startCp(t);
     await store.create(MESH);
     const missing = await post(url, dp.caPem, '/egress/v1/stream?name=ghost', EGRESS_TOKEN, undefined);
-    console.log('A');assert.equal(missing.status, 404);
+    assert.equal(missing.status, 404);
     assert.equal(missing.body.detail, 'zone egress ghost is not registered with this control plane: bootstrap first (POST /bootstrap)');
     const e = RecordingSession.start(t, url, dp.caPem, 'e1');
-    console.log('B');await e.session.ready;
-    console.log('C');const unknown = await post(url, dp.caPem, '/egress/v1/ack', EGRESS_TOKEN, { streamId: 'nope', version: 'v', accepted: true });
-    console.log('D');assert.equal(unknown.status, 404);
+    await e.session.ready;
+    const unknown = await post(url, dp.caPem, '/egress/v1/ack', EGRESS_TOKEN, { streamId: 'nope', version: 'v', accepted: true });
+    assert.equal(unknown.status, 404);
     assert.equal(dp.streams(), 1);
   });
 });

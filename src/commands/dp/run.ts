@@ -1,0 +1,61 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base.js';
+import { parseGoDuration } from '../../core/duration.js';
+import { UsageError } from '../../core/errors.js';
+import { createLogger } from '../../core/log.js';
+import { runEgress } from '../../egress/run.js';
+
+function duration(flag: string) {
+  return (input: string): Promise<number> => {
+    const ms = parseGoDuration(input);
+    if (ms === undefined || ms < 0) throw new UsageError(`--${flag} ${input}: not a duration (use Go syntax, e.g. 30s, 1m30s, 500ms)`);
+    return Promise.resolve(ms);
+  };
+}
+
+const port = (flag: string) => (input: string): Promise<number> => {
+  const n = Number(input);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${flag} ${input}: not a port (0-65535; 0 picks a free one)`);
+  return Promise.resolve(n);
+};
+
+export default class DpRun extends BaseCommand {
+  static override summary = 'Run the bundled SNI egress proxy.';
+  static override description = `Routes TLS connections by SNI: passthrough to remote zone ingresses, or mesh-mTLS termination toward external services. Routes come from a static YAML file (reloaded on SIGHUP and on change) or from a control plane. The admin API (/ready, /stats, /stats/prometheus, /config_dump, /clusters) listens on loopback. SIGTERM drains for --drain-time, then exits 0.`;
+  static override examples = [
+    '<%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --port 10002 --admin-port 9901',
+    '<%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --dataplane-file zoneegress.yaml --drain-time 5s',
+  ];
+
+  static override flags = {
+    'proxy-type': Flags.string({ description: 'kind of proxy to run', options: ['egress'], required: true }),
+    'routes-file': Flags.string({ description: 'static routes (YAML, schemas/egress-routes.schema.json)', exclusive: ['cp-address'] }),
+    'cp-address': Flags.string({ description: 'control plane dp-server URL, e.g. https://127.0.0.1:5678', exclusive: ['routes-file'] }),
+    'dataplane-token-file': Flags.string({ description: 'zone token (scope egress) for the control plane', dependsOn: ['cp-address'] }),
+    'dataplane-file': Flags.string({ description: 'ZoneEgress resource (YAML); its networking.address/port/admin.port are the defaults' }),
+    address: Flags.string({ description: 'listener address (overrides the dataplane file) [default: 0.0.0.0]' }),
+    port: Flags.custom<number>({ description: 'listener port (overrides the dataplane file) [default: 10002]', parse: port('port') })(),
+    'admin-address': Flags.string({ description: 'admin API address [default: 127.0.0.1]' }),
+    'admin-port': Flags.custom<number>({ description: 'admin API port (overrides the dataplane file) [default: 9901]', parse: port('admin-port') })(),
+    'drain-time': Flags.custom<number>({ description: 'how long live connections may finish after SIGTERM', default: 30_000, defaultHelp: async () => '30s', parse: duration('drain-time') })(),
+    'client-hello-timeout': Flags.custom<number>({ description: 'close clients that take longer to send their TLS ClientHello', default: 5_000, defaultHelp: async () => '5s', parse: duration('client-hello-timeout') })(),
+    'log-level': Flags.string({ description: 'log level', options: ['debug', 'info', 'warn', 'error'], default: 'info' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(DpRun);
+    await runEgress({
+      routesFile: flags['routes-file'],
+      cpAddress: flags['cp-address'],
+      dataplaneFile: flags['dataplane-file'],
+      dataplaneTokenFile: flags['dataplane-token-file'],
+      address: flags.address,
+      port: flags.port,
+      adminAddress: flags['admin-address'],
+      adminPort: flags['admin-port'],
+      drainTimeMs: flags['drain-time'],
+      clientHelloTimeoutMs: flags['client-hello-timeout'],
+      logger: createLogger('egress', { level: flags['log-level'] }),
+    });
+  }
+}

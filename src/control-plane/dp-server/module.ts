@@ -1,0 +1,104 @@
+/**
+ * The dp-server as an API module: `control-plane run` lists it in server/modules.ts and gets the
+ * dp-server started (start hook, on `--dp-port`) and stopped (stop hook, which ends every stream
+ * and records disconnectTime) with the API server. It also adds the API routes that belong to
+ * the egress: Kuma's inspect endpoints and zonectl's workload-certificate endpoint.
+ */
+import { UsageError } from '../../core/errors.js';
+import { parseGoDuration } from '../../core/duration.js';
+import { ensureMeshCa, issueWorkloadCertificate } from '../ca/index.js';
+import type { ApiContext, ApiModuleInstance, ApiRoute } from '../server/types.js';
+import { zoneTokenService } from '../tokens/index.js';
+import { fetchEgressAdmin, type EgressAdminView } from './admin-fetch.js';
+import { startDpServer, type DpServer } from './server.js';
+
+/** ApiContext.options keys this module reads (besides `dpPort`, always set by the server). */
+export interface DpServerModuleOptions {
+  dpPort?: number;
+  /** Listen address of the dp-server; default 0.0.0.0 (egresses run elsewhere). */
+  dpAddress?: string;
+  /** `--dp-tls-cert`/`--dp-tls-key` contents; absent = auto-generated in `<data-dir>/dp-server/`. */
+  dpTlsCertPem?: string;
+  dpTlsKeyPem?: string;
+  /** Set false to not start the dp-server (API-only tests). */
+  dpServer?: boolean;
+}
+
+export function dpServerModule(ctx: ApiContext): ApiModuleInstance {
+  const opts = ctx.options as DpServerModuleOptions;
+  let dp: DpServer | undefined;
+  return {
+    async start() {
+      if (opts.dpServer === false) return;
+      const service = await zoneTokenService(ctx);
+      dp = await startDpServer({
+        store: ctx.store,
+        zone: ctx.zone,
+        instanceId: ctx.instanceId,
+        version: ctx.version,
+        dataDir: ctx.dataDir,
+        clock: ctx.clock,
+        logger: ctx.log,
+        port: opts.dpPort ?? 5678,
+        address: opts.dpAddress ?? '0.0.0.0',
+        tls: opts.dpTlsCertPem && opts.dpTlsKeyPem ? { certPem: opts.dpTlsCertPem, keyPem: opts.dpTlsKeyPem } : undefined,
+        authenticate: (token) => service.verifier.verify(token, 'egress'),
+      });
+      // `control-plane run` prints where it listens; tests read the bound port from here.
+      ctx.options.dpPortBound = dp.port;
+      ctx.options.dpCaCertFile = dp.caCertFile;
+    },
+    async stop() {
+      await dp?.close().catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, 'dp-server did not close cleanly'));
+    },
+    routes: [...inspectRoutes(ctx), certificateRoute(ctx)],
+  };
+}
+
+function inspectRoutes(ctx: ApiContext): ApiRoute[] {
+  const views: [string, EgressAdminView][] = [
+    ['xds', 'config-dump'],
+    ['stats', 'stats'],
+    ['clusters', 'clusters'],
+  ];
+  return views.map(([segment, view]) => ({
+    method: 'GET',
+    path: `/zoneegresses/:name/${segment}`,
+    // Config dumps show routes and certificates (keys are redacted by the egress): admin only, like Kuma.
+    access: 'admin',
+    errorTitle: 'Could not inspect a zone egress',
+    resourceType: 'ZoneEgress',
+    async handle(req) {
+      const out = await fetchEgressAdmin(ctx.store, req.params.name, view);
+      return { status: 200, body: out.body, headers: { 'content-type': out.contentType } };
+    },
+  }));
+}
+
+/**
+ * `POST /meshes/{mesh}/certificates` `{"type":"client"|"server","tags":{...},"validFor":"24h"}`
+ * -> `{"cert","key","caCert"}` (PEM): a workload certificate from the mesh CA, for
+ * `zonectl generate tls-certificate --mesh`. Admin only: it hands out mesh identities.
+ */
+function certificateRoute(ctx: ApiContext): ApiRoute {
+  return {
+    method: 'POST',
+    path: '/meshes/:mesh/certificates',
+    access: 'admin',
+    errorTitle: 'Could not issue a certificate',
+    resourceType: 'Mesh',
+    async handle(req) {
+      const body = ((await req.body()) ?? {}) as { type?: unknown; tags?: unknown; validFor?: unknown; dnsNames?: unknown };
+      const type = body.type === 'server' ? 'server' : 'client';
+      const tags = (body.tags && typeof body.tags === 'object' ? body.tags : {}) as Record<string, string>;
+      const validForMs = parseGoDuration(typeof body.validFor === 'string' ? body.validFor : '24h');
+      if (validForMs === undefined || validForMs <= 0) throw new UsageError(`validFor ${JSON.stringify(body.validFor)} is not a positive Go duration (e.g. 24h)`);
+      const mesh = (await ctx.store.get({ type: 'Mesh', name: req.params.mesh })).resource;
+      const ca = await ensureMeshCa(ctx.store, mesh, { clock: ctx.clock });
+      if (!ca) throw new UsageError(`mesh ${mesh.name} has no mTLS enabled: set mtls.enabledBackend to issue certificates from its CA`);
+      const dnsNames = Array.isArray(body.dnsNames) ? body.dnsNames.map(String) : undefined;
+      const cert = await issueWorkloadCertificate({ ca, mesh: mesh.name, tags, type, validForMs, dnsNames, notBefore: new Date(ctx.clock.now().getTime() - 60_000) });
+      return { status: 200, body: { cert: cert.certPem, key: cert.keyPem, caCert: cert.caPem } };
+    },
+  };
+}

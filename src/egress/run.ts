@@ -1,0 +1,142 @@
+/**
+ * `zonectl dp run --proxy-type=egress`: resolve where to listen (ZoneEgress dataplane file, flag
+ * overrides), start the proxy, feed it routes, and live until SIGTERM/SIGINT (drain, then return).
+ * Routes come from a static file (reloaded on SIGHUP and on change) or, with --cp-address, from the
+ * control plane (that session is wired in by the next issue).
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { UsageError, ValidationError, isZonectlError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { startEgress, type EgressHandle } from './egress.js';
+import { loadRoutesFile } from './routes-file.js';
+
+export const DEFAULT_PORT = 10002; // Kuma's default ZoneEgress port
+export const DEFAULT_ADMIN_PORT = 9901;
+
+export interface RunEgressOptions {
+  routesFile?: string;
+  cpAddress?: string;
+  dataplaneFile?: string;
+  dataplaneTokenFile?: string;
+  address?: string;
+  port?: number;
+  adminAddress?: string;
+  adminPort?: number;
+  drainTimeMs: number;
+  clientHelloTimeoutMs: number;
+  logger: Logger;
+  /** Resolves the run early (tests); production waits for signals. */
+  stop?: AbortSignal;
+}
+
+export interface Listening {
+  address: string;
+  port: number;
+  adminAddress: string;
+  adminPort: number;
+}
+
+/** `networking` of a ZoneEgress resource file (Universal YAML). */
+export async function readDataplaneFile(path: string): Promise<{ address?: string; port?: number; adminPort?: number; name?: string }> {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseYaml(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`cannot read dataplane file ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass a ZoneEgress YAML with --dataplane-file`);
+  }
+  if (!doc || typeof doc !== 'object' || doc.type !== 'ZoneEgress') {
+    throw new ValidationError(`dataplane file ${path} is not a ZoneEgress (type: ${String((doc as Record<string, unknown> | null)?.type)})`, [{ field: 'type', message: 'must be ZoneEgress' }]);
+  }
+  const net = (doc.networking ?? {}) as { address?: unknown; port?: unknown; admin?: { port?: unknown } };
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  return { name: typeof doc.name === 'string' ? doc.name : undefined, address: typeof net.address === 'string' ? net.address : undefined, port: num(net.port), adminPort: num(net.admin?.port) };
+}
+
+/** Runs the egress until a termination signal (or opts.stop); the returned promise settles after the drain. */
+export async function runEgress(opts: RunEgressOptions, onListening?: (l: Listening) => void): Promise<void> {
+  const log = opts.logger;
+  if (!opts.routesFile && !opts.cpAddress) {
+    throw new UsageError('no routes source: pass --routes-file F (static routes) or --cp-address URL (control plane)');
+  }
+  if (opts.cpAddress && !opts.routesFile) {
+    throw new UsageError(`--cp-address ${opts.cpAddress}: running from a control plane is not available in this build yet; use --routes-file F`);
+  }
+  const dp = opts.dataplaneFile ? await readDataplaneFile(opts.dataplaneFile) : {};
+  const routesFile = resolve(opts.routesFile!);
+  const snapshot = await loadRoutesFile(routesFile);
+  const egress = await startEgress({
+    address: opts.address ?? dp.address ?? '0.0.0.0',
+    port: opts.port ?? dp.port ?? DEFAULT_PORT,
+    adminAddress: opts.adminAddress ?? '127.0.0.1',
+    adminPort: opts.adminPort ?? dp.adminPort ?? DEFAULT_ADMIN_PORT,
+    drainTimeMs: opts.drainTimeMs,
+    clientHelloTimeoutMs: opts.clientHelloTimeoutMs,
+    logger: log,
+    snapshot,
+  });
+  onListening?.({ address: egress.address, port: egress.port, adminAddress: egress.adminAddress, adminPort: egress.adminPort });
+  const stopWatching = watchRoutes(routesFile, egress, log);
+  try {
+    await untilTerminated(opts.stop, log);
+  } finally {
+    stopWatching();
+  }
+  await egress.drain();
+  log.info('drained; exiting');
+}
+
+function untilTerminated(stop: AbortSignal | undefined, log: Logger): Promise<void> {
+  return new Promise((resolveDone) => {
+    const done = (why: string) => {
+      process.removeListener('SIGTERM', onTerm);
+      process.removeListener('SIGINT', onInt);
+      log.info({ signal: why }, 'terminating: draining connections');
+      resolveDone();
+    };
+    const onTerm = () => done('SIGTERM');
+    const onInt = () => done('SIGINT');
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+    stop?.addEventListener('abort', () => done('stop'), { once: true });
+  });
+}
+
+/** Reloads on SIGHUP and when the file changes (the directory is watched: editors replace files by rename). */
+function watchRoutes(path: string, egress: EgressHandle, log: Logger): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve();
+  const reload = (why: string) => {
+    running = running.then(async () => {
+      try {
+        const snapshot = await loadRoutesFile(path);
+        if (snapshot.version === egress.snapshot()?.version) return;
+        const res = egress.applySnapshot(snapshot);
+        if (res.ok) log.info({ version: res.version, trigger: why }, 'routes file reloaded');
+      } catch (err) {
+        log.error({ trigger: why, err: isZonectlError(err) ? err.message : String(err) }, 'routes file reload failed; keeping the previous routes');
+      }
+    });
+  };
+  const onHup = () => reload('SIGHUP');
+  process.on('SIGHUP', onHup);
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dirname(path), (_event, name) => {
+      if (name !== basename(path)) return;
+      clearTimeout(timer);
+      // Coalesce the bursts of events one save produces.
+      timer = setTimeout(() => reload('file change'), 100);
+    });
+    watcher.on('error', () => undefined);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'cannot watch the routes file; reload with SIGHUP');
+  }
+  return () => {
+    process.removeListener('SIGHUP', onHup);
+    clearTimeout(timer);
+    watcher?.close();
+  };
+}
