@@ -9,7 +9,7 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,20 +64,20 @@ async function putPhase(url) {
   return { reqPerSec: Math.round(r.requests.total / (r.duration || 1)), p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts };
 }
 
-async function getPhase(url) {
+async function getPhase(url, connections = 10, duration = GET_SECONDS) {
   let i = 0;
   const pages = Math.max(1, Math.floor(COUNT / 100));
   const r = await autocannon({
     url,
-    connections: 10,
-    duration: GET_SECONDS,
+    connections,
+    duration,
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/zoneegresses?size=100&offset=${(i++ % pages) * 100}` }) }],
   });
   return { reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'zonectl-bench-cp-'));
-const results = {};
+const results = { loadAverageAtStart: loadavg()[0] };
 let base;
 let cp;
 try {
@@ -91,6 +91,7 @@ try {
   const listed = await (await fetch(`${cp.url}/zoneegresses?size=1`)).json();
   results.stored = listed.total;
   results.get = await getPhase(cp.url);
+  results.getOneClient = await getPhase(cp.url, 1, 3);
   results.rssMb = Math.round(rssMb(cp.proc.pid) * 10) / 10;
 } finally {
   base?.proc.kill('SIGKILL');
@@ -102,11 +103,12 @@ rmSync(dir, { recursive: true, force: true });
 const ratio = (a, b) => (b ? (a / b).toFixed(2) : 'n/a');
 const ok = (cond) => (cond ? 'PASS' : 'FAIL');
 const lines = [
-  `control plane REST benchmark (${COUNT} ZoneEgresses, SQLite store, node ${process.version})`,
+  `control plane REST benchmark (${COUNT} ZoneEgresses, SQLite store, node ${process.version}; load average ${results.loadAverageAtStart.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end)`,
   `  PUT distinct, 50 clients: ${results.put.reqPerSec} req/s (p99 ${results.put.p99Ms} ms, non-2xx ${results.put.non2xx}, errors ${results.put.errors})` +
     `  | baseline ${results.baselinePut.reqPerSec} req/s, ratio ${ratio(results.put.reqPerSec, results.baselinePut.reqPerSec)}  [target >= 2000/s: ${ok(results.put.reqPerSec >= 2000 && results.put.non2xx === 0)}]`,
   `  GET page of 100 of ${results.stored}, 10 clients: p99 ${results.get.p99Ms} ms, p50 ${results.get.p50Ms} ms, ${results.get.reqPerSec} req/s` +
     `  | baseline p99 ${results.baselineGet.p99Ms} ms, ${results.baselineGet.reqPerSec} req/s, throughput ratio ${ratio(results.get.reqPerSec, results.baselineGet.reqPerSec)}  [target p99 < 20 ms: ${ok(results.get.p99Ms < 20 && results.get.non2xx === 0)}]`,
+  `  GET page of 100, 1 client: p99 ${results.getOneClient.p99Ms} ms, p50 ${results.getOneClient.p50Ms} ms, ${results.getOneClient.reqPerSec} req/s`,
   `  RSS with ${results.stored} resources: ${results.rssMb} MB  [target < 150 MB: ${ok(results.rssMb < 150)}]`,
 ];
 console.log(lines.join('\n'));

@@ -21,7 +21,7 @@ export function renderJunit(report: ValidateReport): string {
     const failures = results.filter((r) => !r.valid).length;
     out.push(`  <testsuite name="${xml(file)}" tests="${results.length}" failures="${failures}" errors="0">`);
     for (const r of results) {
-      const name = `${describeResult(r)} (document ${r.document}, line ${r.line})`;
+      const name = r.type ? `${describeResult(r)} (document ${r.document}, line ${r.line})` : `document ${r.document} (line ${r.line})`;
       const errors = r.violations.filter((v) => v.severity === 'error');
       const warnings = r.violations.filter((v) => v.severity === 'warning');
       if (errors.length === 0 && warnings.length === 0) {

@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { loadDocuments, type LoadedDocument } from '../resources/load.js';
-import { validateDocuments } from '../resources/validate-set.js';
+import { iterateDocuments } from '../resources/load.js';
+import { DocumentSetValidator } from '../resources/validate-set.js';
 import type { ValidateArgs } from './validate-flags.js';
 import { buildReport, renderReport, type ValidateReport } from './validate-report.js';
 
@@ -29,12 +29,12 @@ export interface ValidateOutcome {
 export function runValidate(args: ValidateArgs, io: ValidateIo): ValidateOutcome {
   const vars = parseVars(args.vars);
   const inputs = collectInputs(args.paths);
-  const docs: LoadedDocument[] = [];
+  const set = new DocumentSetValidator({ strict: args.strict });
   for (const input of inputs) {
     const text = input.path === '-' ? io.readStdin() : readInput(input.path);
-    for (const d of loadDocuments(text, { file: input.name, vars })) docs.push(d);
+    for (const doc of iterateDocuments(text, { file: input.name, vars })) set.add(doc);
   }
-  const results = validateDocuments(docs, { strict: args.strict });
+  const results = set.finish();
   const report = buildReport(results, inputs.length);
   const failed = !report.valid || (args.failOnWarn && report.summary.warnings > 0);
   return { report, output: renderReport(report, args.output), exitCode: failed ? 3 : 0 };

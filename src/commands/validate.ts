@@ -10,7 +10,7 @@ function oclifFlags(specs: readonly FlagSpec[]): Interfaces.FlagInput {
   for (const s of specs) {
     const common = { summary: s.summary, ...(s.char ? { char: s.char as 'o' } : {}) };
     if (s.kind === 'boolean') out[s.name] = Flags.boolean({ ...common, allowNo: false });
-    else if (s.multiple) out[s.name] = Flags.string({ ...common, multiple: true, helpValue: s.helpValue });
+    else if (s.multiple) out[s.name] = Flags.string({ ...common, multiple: true, multipleNonGreedy: true, helpValue: s.helpValue });
     else out[s.name] = Flags.string({ ...common, options: s.options ? [...s.options] : undefined, default: s.default, helpValue: s.helpValue });
   }
   return out;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { UsageError } from '../core/errors.js';
-import { DEFAULTS, type ControlPlaneOptions, type StoreKind } from './index.js';
+import { DEFAULTS, type StoreKind } from './index.js';
 
 export interface RunSettings {
   apiPort: number;
@@ -107,23 +107,4 @@ function coerce(s: Spec, v: unknown, where: string): unknown {
     default:
       return String(v);
   }
-}
-
-export function toControlPlaneOptions(s: RunSettings): ControlPlaneOptions {
-  return { ...s };
-}
-
-/**
- * Flags of `control-plane run` that belong to modules (e.g. the tokens module's
- * `--allow-unbounded-tokens`) reach them as ApiContext.options, camelCased
- * (`allowUnboundedTokens`). A module adds its flag to the command and reads it there.
- */
-export function moduleOptions(flags: Record<string, unknown>): Record<string, unknown> {
-  const own = new Set([...SETTINGS.map((s) => s.flag), 'config', 'json']);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(flags)) {
-    if (own.has(k) || v === undefined) continue;
-    out[k.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
-  }
-  return out;
 }

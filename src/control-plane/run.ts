@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { clockFromEnv } from '../core/clock.js';
 import { createLogger } from '../core/log.js';
-import { moduleOptions, resolveRunSettings } from './config.js';
+import { resolveRunSettings } from './config.js';
 import { startControlPlane } from './index.js';
 import { zoneTokenRunOptions } from './tokens/index.js';
 

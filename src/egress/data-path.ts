@@ -20,7 +20,7 @@ export interface DataPathContext {
   /** The terminating TLS server (not listening; fed with 'connection' events). */
   terminator: tls.Server;
   random: () => number;
-  /** Routed connections, for drain: the client socket and its upstream once there is one. */
+  /** Upstream and TLS sockets, for drain and close (accepted sockets are tracked by the listener). */
   live: Set<net.Socket | tls.TLSSocket>;
   /** Set when drain time ran out: connections closed from then on count as `drained`. */
   forceClosed: boolean;
@@ -85,7 +85,6 @@ function route(ctx: DataPathContext, client: net.Socket, hello: Buffer, sni: str
   if (!r) return rejectRouted(ctx, client, 'unknown-sni');
   if (r.kind === 'passthrough') {
     ctx.metrics.opened(sni);
-    ctx.live.add(client);
     return connectPassthrough(ctx, client, hello, r, pickEndpoint(r, ctx.random), true);
   }
   // Put the hello back and let node:tls read it: a TLSSocket wrapping a socket with buffered

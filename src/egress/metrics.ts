@@ -4,7 +4,7 @@
  * only touches plain numbers and cached label children; /stats and /clusters read the plain
  * numbers, /stats/prometheus renders the registry.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 
 /** Why a connection was closed before any byte reached an upstream. */
 export type RejectReason = 'not-tls' | 'malformed' | 'too-large' | 'timeout' | 'no-sni' | 'unknown-sni' | 'client-cert' | 'draining';
@@ -29,48 +29,129 @@ export interface EndpointCounters {
   healthy: boolean;
 }
 
+/** Upstream connect latency buckets (seconds): loopback connects are ~50 us, WAN ones ~100 ms. */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+interface LatencyHistogram {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
 export class EgressMetrics {
   readonly registry = new Registry();
   readonly rejected: Record<RejectReason, number> = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
   readonly routes = new Map<string, RouteCounters>();
   readonly endpoints = new Map<string, EndpointCounters>();
+  private readonly latency = new Map<string, LatencyHistogram>();
   accepted = 0;
   upstreamConnectFailures = 0;
 
-  private readonly connTotal: Counter<'route' | 'outcome'>;
-  private readonly connActive: Gauge<'route'>;
-  private readonly bytes: Counter<'route' | 'direction'>;
-  private readonly helloFailures: Counter<'reason'>;
-  private readonly connectFailures: Counter<'route' | 'endpoint'>;
-  private readonly connectLatency: Histogram<'route'>;
-  private readonly acceptedTotal: Counter;
-
   constructor() {
+    // Prometheus series are rendered from the plain counters at scrape time (collect()), so a
+    // connection costs a few integer increments, not a label-hash lookup per metric.
     const registers = [this.registry];
-    this.acceptedTotal = new Counter({ name: 'zonectl_egress_downstream_connections_total', help: 'Connections accepted by the listener', registers });
-    this.connTotal = new Counter({ name: 'zonectl_egress_connections_total', help: 'Routed connections by route (SNI) and how they ended', labelNames: ['route', 'outcome'], registers });
-    this.connActive = new Gauge({ name: 'zonectl_egress_connections_active', help: 'Open routed connections by route (SNI)', labelNames: ['route'], registers });
-    this.bytes = new Counter({ name: 'zonectl_egress_bytes_total', help: 'Bytes relayed; in = client to upstream, out = upstream to client', labelNames: ['route', 'direction'], registers });
-    this.helloFailures = new Counter({ name: 'zonectl_egress_rejected_connections_total', help: 'Connections closed before routing, by reason (ClientHello parse failures, unknown SNI, client certificate)', labelNames: ['reason'], registers });
-    this.connectFailures = new Counter({ name: 'zonectl_egress_upstream_connect_failures_total', help: 'Failed upstream connects by route and endpoint', labelNames: ['route', 'endpoint'], registers });
-    this.connectLatency = new Histogram({
-      name: 'zonectl_egress_upstream_connect_seconds',
-      help: 'Upstream connect latency (TCP, plus TLS for originated TLS)',
-      labelNames: ['route'],
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    const m = this;
+    new Counter({
+      name: 'zonectl_egress_downstream_connections_total',
+      help: 'Connections accepted by the listener',
       registers,
+      collect() {
+        this.reset();
+        this.inc(m.accepted);
+      },
     });
-    for (const r of REJECT_REASONS) this.helloFailures.labels(r).inc(0);
+    new Counter({
+      name: 'zonectl_egress_connections_total',
+      help: 'Routed connections by route (SNI) and how they ended',
+      labelNames: ['route', 'outcome'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [route, r] of m.routes) for (const [outcome, n] of Object.entries(r.outcomes)) this.labels(route, outcome).inc(n);
+      },
+    });
+    new Gauge({
+      name: 'zonectl_egress_connections_active',
+      help: 'Open routed connections by route (SNI)',
+      labelNames: ['route'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [route, r] of m.routes) this.labels(route).set(r.active);
+      },
+    });
+    new Counter({
+      name: 'zonectl_egress_bytes_total',
+      help: 'Bytes relayed; in = client to upstream, out = upstream to client',
+      labelNames: ['route', 'direction'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [route, r] of m.routes) {
+          this.labels(route, 'in').inc(r.bytesIn);
+          this.labels(route, 'out').inc(r.bytesOut);
+        }
+      },
+    });
+    new Counter({
+      name: 'zonectl_egress_rejected_connections_total',
+      help: 'Connections closed before routing, by reason (ClientHello parse failures, unknown SNI, client certificate)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of REJECT_REASONS) this.labels(r).inc(m.rejected[r]);
+      },
+    });
+    new Counter({
+      name: 'zonectl_egress_upstream_connect_failures_total',
+      help: 'Failed upstream connects by route and endpoint',
+      labelNames: ['route', 'endpoint'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, e] of m.endpoints) {
+          const at = key.lastIndexOf('::');
+          if (e.connectFailures) this.labels(key.slice(0, at), key.slice(at + 2)).inc(e.connectFailures);
+        }
+      },
+    });
+    this.registry.registerMetric(this.latencyMetric() as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  /** A histogram in prom-client's metric shape, filled from our own bucket counts. */
+  private latencyMetric() {
+    const name = 'zonectl_egress_upstream_connect_seconds';
+    return {
+      name,
+      help: 'Upstream connect latency (TCP, plus TLS for originated TLS)',
+      type: 'histogram',
+      aggregator: 'sum',
+      get: async () => {
+        const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
+        for (const [route, h] of this.latency) {
+          let cum = 0;
+          LATENCY_BUCKETS.forEach((le, i) => {
+            cum += h.counts[i];
+            values.push({ labels: { le, route }, value: cum, metricName: `${name}_bucket` });
+          });
+          values.push({ labels: { le: '+Inf', route }, value: h.count, metricName: `${name}_bucket` });
+          values.push({ labels: { route }, value: h.sum, metricName: `${name}_sum` });
+          values.push({ labels: { route }, value: h.count, metricName: `${name}_count` });
+        }
+        return { name, help: 'Upstream connect latency (TCP, plus TLS for originated TLS)', type: 'histogram', values, aggregator: 'sum' };
+      },
+      reset: () => this.latency.clear(),
+    };
   }
 
   onAccept(): void {
     this.accepted++;
-    this.acceptedTotal.inc();
   }
 
   reject(reason: RejectReason): void {
     this.rejected[reason]++;
-    this.helloFailures.labels(reason).inc();
   }
 
   private route(sni: string): RouteCounters {
@@ -91,11 +172,15 @@ export class EgressMetrics {
     return e;
   }
 
+  /** Counters of one upstream of one route; `endpoint` is `address:port`. */
+  endpointOf(sni: string, endpoint: string): EndpointCounters {
+    return this.endpoint(`${sni}::${endpoint}`);
+  }
+
   opened(sni: string): void {
     const r = this.route(sni);
     r.active++;
     r.total++;
-    this.connActive.labels(sni).inc();
   }
 
   closed(sni: string, outcome: Outcome, bytesIn: number, bytesOut: number): void {
@@ -104,21 +189,17 @@ export class EgressMetrics {
     r.outcomes[outcome]++;
     r.bytesIn += bytesIn;
     r.bytesOut += bytesOut;
-    this.connActive.labels(sni).dec();
-    this.connTotal.labels(sni, outcome).inc();
-    if (bytesIn) this.bytes.labels(sni, 'in').inc(bytesIn);
-    if (bytesOut) this.bytes.labels(sni, 'out').inc(bytesOut);
-  }
-
-  /** Counters of one upstream of one route; `endpoint` is `address:port`. */
-  endpointOf(sni: string, endpoint: string): EndpointCounters {
-    return this.endpoint(`${sni}::${endpoint}`);
   }
 
   connected(sni: string, endpoint: string, seconds: number): void {
-    const e = this.endpointOf(sni, endpoint);
-    e.healthy = true;
-    this.connectLatency.labels(sni).observe(seconds);
+    this.endpointOf(sni, endpoint).healthy = true;
+    let h = this.latency.get(sni);
+    if (!h) this.latency.set(sni, (h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 }));
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]) i++;
+    if (i < LATENCY_BUCKETS.length) h.counts[i]++;
+    h.sum += seconds;
+    h.count++;
   }
 
   connectFailed(sni: string, endpoint: string): void {
@@ -126,9 +207,7 @@ export class EgressMetrics {
     e.healthy = false;
     e.connectFailures++;
     this.upstreamConnectFailures++;
-    this.connectFailures.labels(sni, endpoint).inc();
   }
-
   /** Envoy-style `name: value` lines for /stats. */
   text(extra: Record<string, string | number>): string {
     const lines: string[] = [];

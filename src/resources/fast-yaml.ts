@@ -1,9 +1,7 @@
 /**
  * A fast parser for the plain subset of YAML that resource manifests are written in: block
  * mappings and sequences, plain and single-line quoted scalars, comments. It is many times faster
- * than the `yaml` library because it keeps no CST, works on character offsets, and writes JSON
- * text that JSON.parse turns into objects (building thousands of differently shaped objects
- * property by property is what costs most in cold JavaScript). It returns
+ * than the `yaml` library because it keeps no CST and works on character offsets. It returns
  * FALLBACK for anything outside that subset (flow collections, anchors, tags, block scalars,
  * multi-line scalars, tabs, unusual keys, duplicate keys, syntax errors) and the caller then parses
  * with `yaml`, which stays the one authority on YAML and on error messages. For what it accepts,
@@ -38,9 +36,9 @@ export function fastParseYaml(src: string, positions?: PositionTable): FastResul
   if (!p.scanLines()) return FALLBACK;
   if (p.count === 0) return null;
   try {
-    p.block(p.ind[0], '');
+    const value = p.block(p.ind[0], '');
     if (p.pos !== p.count) return FALLBACK;
-    return JSON.parse(p.out) as unknown;
+    return value;
   } catch (err) {
     if (err === fail) return FALLBACK;
     throw err;
@@ -58,16 +56,36 @@ for (let c = 0; c < 128; c++) {
 }
 const KEY_WORDS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 
+// Manifests repeat a few dozen keys thousands of times. Handing V8 the same string object for
+// each occurrence (found by a hash computed while scanning) spares it from hashing and
+// internalizing a fresh string on every property access: the parser's main cost otherwise.
+const KEY_CACHE = new Map<number, string>();
+
+function internKey(src: string, s: number, e: number, h: number): string {
+  const hit = KEY_CACHE.get(h);
+  if (hit !== undefined && hit.length === e - s && src.startsWith(hit, s)) return hit;
+  const key = src.slice(s, e);
+  if (KEY_WORDS.has(key)) throw fail;
+  if (hit === undefined && KEY_CACHE.size < 4096) KEY_CACHE.set(h, key);
+  return key;
+}
+
+// Line tables shared by all parses (one parse runs at a time): allocating them per document
+// would feed the garbage collector thousands of short-lived arrays.
+let tables = newTables(256);
+
+function newTables(size: number) {
+  return { ind: new Int32Array(size), st: new Int32Array(size), en: new Int32Array(size), ln: new Int32Array(size) };
+}
+
 class Parser {
   /** Per content line: indentation, start and end offsets of its text (trimmed), 0-based line number. */
-  ind: number[] = [];
-  st: number[] = [];
-  en: number[] = [];
-  ln: number[] = [];
+  ind = tables.ind;
+  st = tables.st;
+  en = tables.en;
+  ln = tables.ln;
   count = 0;
   pos = 0;
-  /** The JSON text of the document being parsed. */
-  out = '';
 
   constructor(
     private readonly src: string,
@@ -92,16 +110,27 @@ class Parser {
         if (c !== HASH) {
           let e = stop;
           while (e > i && (src.charCodeAt(e - 1) === SPACE || src.charCodeAt(e - 1) === TAB)) e--;
-          this.ind.push(i - start);
-          this.st.push(i);
-          this.en.push(e);
-          this.ln.push(lineNo);
-          this.count++;
+          if (this.count === this.ind.length) this.grow();
+          const k = this.count++;
+          this.ind[k] = i - start;
+          this.st[k] = i;
+          this.en[k] = e;
+          this.ln[k] = lineNo;
         }
       }
       start = end + 1;
     }
     return true;
+  }
+
+  private grow(): void {
+    const bigger = newTables(this.ind.length * 2);
+    bigger.ind.set(this.ind);
+    bigger.st.set(this.st);
+    bigger.en.set(this.en);
+    bigger.ln.set(this.ln);
+    tables = bigger;
+    ({ ind: this.ind, st: this.st, en: this.en, ln: this.ln } = bigger);
   }
 
   private isSeqItem(k: number): boolean {
@@ -113,26 +142,24 @@ class Parser {
     (this.positions as PositionTable).set(path, { line: this.ln[k] + 1, column: this.ind[k] + 1 });
   }
 
-  block(indent: number, path: string): void {
+  block(indent: number, path: string): unknown {
     if (this.ind[this.pos] !== indent) throw fail;
-    if (this.isSeqItem(this.pos)) this.seq(indent, path);
-    else this.map(indent, path);
+    return this.isSeqItem(this.pos) ? this.seq(indent, path) : this.map(indent, path);
   }
 
   /** The value after `key:` or `- ` when it is on the following lines. */
-  private nested(indent: number, allowSameIndentSeq: boolean, path: string): void {
+  private nested(indent: number, allowSameIndentSeq: boolean, path: string): unknown {
     if (this.pos < this.count) {
       const next = this.ind[this.pos];
       if (next > indent) return this.block(next, path);
       if (allowSameIndentSeq && next === indent && this.isSeqItem(this.pos)) return this.seq(indent, path);
     }
-    this.out += 'null';
+    return null;
   }
 
-  map(indent: number, path: string): void {
-    const keys: string[] = [];
+  map(indent: number, path: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
     const src = this.src;
-    this.out += '{';
     while (this.pos < this.count && this.ind[this.pos] === indent) {
       const k = this.pos;
       if (this.isSeqItem(k)) throw fail;
@@ -148,36 +175,31 @@ class Parser {
         after = q + 1;
       } else {
         let i = s;
-        while (i < e && src.charCodeAt(i) < 128 && KEY_CHAR[src.charCodeAt(i)] === 1) i++;
+        let h = 0;
+        for (let ch = src.charCodeAt(i); i < e && ch < 128 && KEY_CHAR[ch] === 1; ch = src.charCodeAt(++i)) h = (h * 31 + ch) | 0;
         if (i === s || i === e || src.charCodeAt(i) !== COLON) throw fail;
         if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) throw fail;
-        key = src.slice(s, i);
-        if (KEY_WORDS.has(key)) throw fail;
+        key = internKey(src, s, i, h);
         after = i + 1;
       }
       if (after < e && src.charCodeAt(after) !== SPACE) throw fail;
       while (after < e && src.charCodeAt(after) === SPACE) after++;
-      if (key === '__proto__' || keys.includes(key)) throw fail;
-      this.out += keys.length === 0 ? JSON.stringify(key) + ':' : ',' + JSON.stringify(key) + ':';
-      keys.push(key);
+      if (key === '__proto__' || out[key] !== undefined) throw fail;
       const here = this.positions ? joinField(path, key) : '';
       if (this.positions) this.record(here, k);
       this.pos++;
-      if (after === e || src.charCodeAt(after) === HASH) this.nested(indent, true, here);
-      else this.scalar(after, e);
+      out[key] = after === e || src.charCodeAt(after) === HASH ? this.nested(indent, true, here) : this.scalar(after, e);
     }
     if (this.pos < this.count && this.ind[this.pos] > indent) throw fail;
-    this.out += '}';
+    return out;
   }
 
-  seq(indent: number, path: string): void {
+  seq(indent: number, path: string): unknown[] {
+    const out: unknown[] = [];
     const src = this.src;
-    let n = 0;
-    this.out += '[';
     while (this.pos < this.count && this.ind[this.pos] === indent && this.isSeqItem(this.pos)) {
       const k = this.pos;
-      if (n++ > 0) this.out += ',';
-      const here = this.positions ? `${path}[${n - 1}]` : '';
+      const here = this.positions ? `${path}[${out.length}]` : '';
       if (this.positions) this.record(here, k);
       const s = this.st[k];
       const e = this.en[k];
@@ -185,25 +207,25 @@ class Parser {
       while (i < e && src.charCodeAt(i) === SPACE) i++;
       if (i === e || src.charCodeAt(i) === HASH) {
         this.pos++;
-        this.nested(indent, false, here);
+        out.push(this.nested(indent, false, here));
       } else if (src.charCodeAt(i) === DASH && (i + 1 === e || src.charCodeAt(i + 1) === SPACE)) {
         throw fail;
       } else if (looksLikeKey(src, i, e)) {
         // `- key: value`: a mapping whose keys sit at the column of `key`.
         this.ind[k] = indent + (i - s);
         this.st[k] = i;
-        this.map(indent + (i - s), here);
+        out.push(this.map(indent + (i - s), here));
       } else {
         this.pos++;
-        this.scalar(i, e);
+        out.push(this.scalar(i, e));
       }
     }
     if (this.pos < this.count && this.ind[this.pos] > indent) throw fail;
-    this.out += ']';
+    return out;
   }
 
-  /** Appends the JSON of a scalar on one line between offsets s and e (trailing comment allowed). */
-  scalar(s: number, e: number): void {
+  /** A scalar on one line between offsets s and e (trailing comment allowed). */
+  scalar(s: number, e: number): unknown {
     const src = this.src;
     const c = src.charCodeAt(s);
     if (c === DQUOTE || c === SQUOTE) {
@@ -212,8 +234,7 @@ class Parser {
       let t = q;
       while (t < e && src.charCodeAt(t) === SPACE) t++;
       if (t < e && (t === q || src.charCodeAt(t) !== HASH)) throw fail;
-      this.out += JSON.stringify(quotedValue(src, s, q));
-      return;
+      return quotedValue(src, s, q);
     }
     // One pass: cut a ` #` comment; `: ` or a tab means something we leave to `yaml`.
     let end = e;
@@ -232,24 +253,14 @@ class Parser {
       }
     }
     if (c < 128 && INDICATOR[c] === 1) {
-      if (end - s === 2 && src.charCodeAt(s + 1) === (c === 91 ? 93 : c === 123 ? 125 : -1)) {
-        this.out += c === 91 ? '[]' : '{}';
-        return;
-      }
+      if (end - s === 2 && src.charCodeAt(s + 1) === (c === 91 ? 93 : c === 123 ? 125 : -1)) return c === 91 ? [] : {};
       throw fail;
     }
     if (c === DASH) {
       const d = src.charCodeAt(s + 1);
       if (!((d >= 48 && d <= 57) || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || d === 46)) throw fail;
     }
-    const v = resolvePlain(src.slice(s, end));
-    if (typeof v === 'number') {
-      // JSON has no NaN, Infinity or -0: leave those to `yaml`.
-      if (!Number.isFinite(v) || Object.is(v, -0)) throw fail;
-      this.out += String(v);
-    } else {
-      this.out += JSON.stringify(v);
-    }
+    return resolvePlain(src.slice(s, end));
   }
 }
 

@@ -71,20 +71,28 @@ interface Chunk {
  * and the other documents still load. Templates are rendered first when `opts.vars` is given.
  */
 export function loadDocuments(text: string, opts: LoadOptions): LoadedDocument[] {
+  return [...iterateDocuments(text, opts)];
+}
+
+/**
+ * Contract: loadDocuments() one document at a time, parsing each only when it is asked for, so a
+ * caller that validates and drops documents keeps memory flat on large inputs.
+ */
+export function* iterateDocuments(text: string, opts: LoadOptions): Generator<LoadedDocument, void, undefined> {
   let source = opts.vars ? renderTemplate(text, opts.vars) : text;
   if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
   const json = tryJson(source);
   if (json !== FALLBACK) {
     const chunk = { text: source, firstLine: 1 };
-    return [makeDoc(opts.file, 0, chunk, firstContentLine(chunk), json)];
+    yield makeDoc(opts.file, 0, chunk, firstContentLine(chunk), json);
+    return;
   }
-  const out: LoadedDocument[] = [];
+  let index = 0;
   for (const chunk of splitDocuments(source)) {
     const start = firstContentLine(chunk);
     if (start === undefined) continue;
-    out.push(loadChunk(opts.file, out.length, chunk, start));
+    yield loadChunk(opts.file, index++, chunk, start);
   }
-  return out;
 }
 
 function tryJson(source: string): unknown {

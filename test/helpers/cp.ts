@@ -2,13 +2,15 @@
  * A real control plane for tests: in-process, on 127.0.0.1 port 0, with a temporary data dir,
  * stopped by t.after. Other areas' tests (tokens, resource commands) start theirs through here.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request as plainRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fixedClock, type Clock } from '../../src/core/clock.js';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../src/control-plane/index.js';
 import type { Store } from '../../src/control-plane/store/types.js';
-import { tmpDir } from './tmp.js';
 
 export interface TestControlPlaneOptions extends Partial<Omit<ControlPlaneOptions, 'clock'>> {
   /** Store kind (default 'memory': fastest; 'sqlite' for durability tests). */
@@ -28,12 +30,21 @@ export interface TestControlPlane {
 }
 
 export async function startTestControlPlane(t: Pick<TestContext, 'after'>, opts: TestControlPlaneOptions = {}): Promise<TestControlPlane> {
-  const dataDir = opts.dataDir ?? tmpDir(t, 'zonectl-cp-');
+  const ownDir = opts.dataDir === undefined ? mkdtempSync(join(tmpdir(), 'zonectl-cp-')) : undefined;
+  const dataDir = opts.dataDir ?? ownDir!;
   const clock = typeof opts.clock === 'string' ? fixedClock(opts.clock) : opts.clock;
-  const instance = await startControlPlane({ apiPort: 0, apiTlsPort: 0, apiAddress: '127.0.0.1', dpPort: 0, ...opts, store: opts.store ?? 'memory', clock, dataDir });
-  // Registered after tmpDir's cleanup, so it runs first (node:test runs `after` hooks in reverse... not
-  // guaranteed across versions): stop() only needs the store, which lives in memory or an open fd.
-  t.after(() => instance.stop());
+  let instance: ControlPlane;
+  try {
+    instance = await startControlPlane({ apiPort: 0, apiTlsPort: 0, apiAddress: '127.0.0.1', dpPort: 0, ...opts, store: opts.store ?? 'memory', clock, dataDir });
+  } catch (err) {
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+    throw err;
+  }
+  // Stop first, then remove the data dir (one hook, so the order is certain).
+  t.after(async () => {
+    await instance.stop();
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+  });
   return { url: instance.url, store: instance.store, dataDir, adminToken: instance.adminToken, instance };
 }
 

@@ -208,3 +208,17 @@ export async function deleteMeshCa(store: Store, meshName: string): Promise<void
     }
   }
 }
+
+/**
+ * The PUT /meshes/{name} hook: call it before the upsert (under the mesh's write lock), with the
+ * Mesh about to be stored. Reads the stored version itself. Throws ValidationError (400).
+ */
+export async function checkMeshCaChange(store: Store, mesh: Resource): Promise<void> {
+  let previous: Resource | undefined;
+  try {
+    previous = (await store.get({ type: 'Mesh', name: mesh.name })).resource;
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+  }
+  await validateMeshCa(store, mesh, previous);
+}

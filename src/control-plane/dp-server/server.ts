@@ -106,6 +106,19 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   });
   hub.start();
 
+  /**
+   * Heartbeat, and a fresh look at the token: a token revoked (or expired) while its stream is
+   * open ends the stream within one heartbeat; the egress's reconnect then fails at bootstrap.
+   */
+  function beat(s: OpenStream, token: string): void {
+    write(s, { type: 'heartbeat' });
+    opts.authenticate(token).catch((err: unknown) => {
+      if (!isZonectlError(err) || (err.status !== 401 && err.status !== 403)) return;
+      log.warn({ egress: s.name, stream: s.id, reason: err.message }, 'zone token no longer valid; ending the config stream');
+      s.res.end();
+    });
+  }
+
   async function bootstrap(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await opts.authenticate(bearer(req));
     const body = (await readJson(req)) as Record<string, unknown> | null;
@@ -155,7 +168,8 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     res.writeHead(200, { 'content-type': NDJSON, 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     res.flushHeaders();
     req.socket.setKeepAlive(true, heartbeatMs);
-    const s: OpenStream = { id, name, res, sent: new Set(), heartbeat: setInterval(() => write(s, { type: 'heartbeat' }), heartbeatMs) };
+    const token = bearer(req);
+    const s: OpenStream = { id, name, res, sent: new Set(), heartbeat: setInterval(() => beat(s, token), heartbeatMs) };
     streams.set(id, s);
     void insights.connected(name, { id, controlPlaneInstanceId: opts.instanceId, version: url.searchParams.get('version') ?? '' });
     log.info({ egress: name, stream: id }, 'egress config stream opened');
@@ -213,8 +227,15 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
   });
-  server.listen(opts.port, opts.address ?? '0.0.0.0');
-  await once(server, 'listening');
+  const host = opts.address ?? '0.0.0.0';
+  server.listen(opts.port, host);
+  try {
+    await once(server, 'listening');
+  } catch (err) {
+    hub.close();
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UnavailableError(`the dp-server cannot listen on ${host}:${opts.port}: ${code}${code === 'EADDRINUSE' ? ' (is another control plane running? pick another --dp-port)' : ''}`);
+  }
   const addr = server.address() as AddressInfo;
   log.info({ address: addr.address, port: addr.port }, 'dp-server listening');
 

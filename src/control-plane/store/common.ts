@@ -70,3 +70,63 @@ export class LocalLocks {
     }
   }
 }
+
+/** What a SortedIndex holds: anything keyed by (mesh, name) within one type. */
+export interface IndexEntry {
+  mesh: string;
+  name: string;
+}
+
+/**
+ * One type's entries, kept sorted by (name, mesh), the order every store lists in, so a page is
+ * a slice rather than a sort.
+ */
+export class SortedIndex<E extends IndexEntry> {
+  readonly byKey = new Map<string, E>();
+  readonly sorted: E[] = [];
+
+  static id(mesh: string, name: string): string {
+    return `${mesh}\u0000${name}`;
+  }
+
+  get(mesh: string, name: string): E | undefined {
+    return this.byKey.get(SortedIndex.id(mesh, name));
+  }
+
+  private position(name: string, mesh: string): number {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = this.sorted[mid];
+      if (e.name < name || (e.name === name && e.mesh < mesh)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Inserts, or replaces the entry with the same key. */
+  put(e: E): void {
+    const id = SortedIndex.id(e.mesh, e.name);
+    const pos = this.position(e.name, e.mesh);
+    if (this.byKey.has(id)) this.sorted[pos] = e;
+    else this.sorted.splice(pos, 0, e);
+    this.byKey.set(id, e);
+  }
+
+  remove(mesh: string, name: string): void {
+    const id = SortedIndex.id(mesh, name);
+    if (!this.byKey.delete(id)) return;
+    this.sorted.splice(this.position(name, mesh), 1);
+  }
+
+  /** The filtered entries (all when no filter) and one page of them. */
+  page(opts: { mesh?: string; nameContains?: string; offset?: number; size?: number }): { total: number; items: E[] } {
+    const filter = opts.mesh !== undefined || opts.nameContains;
+    const matching = filter
+      ? this.sorted.filter((e) => (opts.mesh === undefined || e.mesh === opts.mesh) && (!opts.nameContains || e.name.includes(opts.nameContains)))
+      : this.sorted;
+    const offset = opts.offset ?? 0;
+    return { total: matching.length, items: matching.slice(offset, opts.size === undefined ? undefined : offset + opts.size) };
+  }
+}

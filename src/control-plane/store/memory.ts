@@ -6,7 +6,7 @@
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConflictError, NotFoundError, PreconditionFailedError, UnavailableError } from '../../core/errors.js';
 import type { Resource } from '../../resources/types.js';
-import { describeKey, emit, fullKey, keyOf, LocalLocks, now, stamp, type FullKey } from './common.js';
+import { describeKey, emit, fullKey, keyOf, LocalLocks, now, SortedIndex, stamp, type FullKey } from './common.js';
 import type { ListOptions, ListResult, ResourceKey, Store, StoreChange, StoredResource, Unsubscribe, WriteOptions } from './types.js';
 
 interface Entry {
@@ -16,45 +16,13 @@ interface Entry {
   version: number;
 }
 
-/** One type's resources, kept sorted by (name, mesh) so a page is a slice, not a sort. */
-class Collection {
-  readonly byKey = new Map<string, Entry>();
-  readonly sorted: Entry[] = [];
-
-  static id(mesh: string, name: string): string {
-    return `${mesh}\u0000${name}`;
-  }
-
-  private position(name: string, mesh: string): number {
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const e = this.sorted[mid];
-      if (e.name < name || (e.name === name && e.mesh < mesh)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  insert(e: Entry): void {
-    this.byKey.set(Collection.id(e.mesh, e.name), e);
-    this.sorted.splice(this.position(e.name, e.mesh), 0, e);
-  }
-
-  remove(e: Entry): void {
-    this.byKey.delete(Collection.id(e.mesh, e.name));
-    this.sorted.splice(this.position(e.name, e.mesh), 1);
-  }
-}
-
 export interface MemoryStoreOptions {
   clock?: Clock;
 }
 
 export class MemoryStore implements Store {
   private readonly clock: Clock;
-  private readonly types = new Map<string, Collection>();
+  private readonly types = new Map<string, SortedIndex<Entry>>();
   private readonly listeners = new Set<(c: StoreChange) => void>();
   private readonly locks = new LocalLocks();
   private closed = false;
@@ -63,14 +31,14 @@ export class MemoryStore implements Store {
     this.clock = opts.clock ?? systemClock;
   }
 
-  private collection(type: string): Collection {
+  private collection(type: string): SortedIndex<Entry> {
     let c = this.types.get(type);
-    if (!c) this.types.set(type, (c = new Collection()));
+    if (!c) this.types.set(type, (c = new SortedIndex<Entry>()));
     return c;
   }
 
   private find(key: FullKey): Entry | undefined {
-    return this.types.get(key.type)?.byKey.get(Collection.id(key.mesh, key.name));
+    return this.types.get(key.type)?.get(key.mesh, key.name);
   }
 
   private check(): void {
@@ -86,14 +54,8 @@ export class MemoryStore implements Store {
 
   async list(opts: ListOptions): Promise<ListResult> {
     this.check();
-    const all = this.types.get(opts.type)?.sorted ?? [];
-    const filter = opts.mesh !== undefined || opts.nameContains;
-    const matching = filter
-      ? all.filter((e) => (opts.mesh === undefined || e.mesh === opts.mesh) && (!opts.nameContains || e.name.includes(opts.nameContains)))
-      : all;
-    const offset = opts.offset ?? 0;
-    const page = matching.slice(offset, opts.size === undefined ? undefined : offset + opts.size);
-    return { total: matching.length, items: page.map((e) => ({ resource: structuredClone(e.resource), version: e.version })) };
+    const page = this.types.get(opts.type)?.page(opts) ?? { total: 0, items: [] };
+    return { total: page.total, items: page.items.map((e) => ({ resource: structuredClone(e.resource), version: e.version })) };
   }
 
   async create(resource: Resource): Promise<StoredResource> {
@@ -129,7 +91,7 @@ export class MemoryStore implements Store {
     const e = this.find(k);
     if (!e) throw new NotFoundError(`${describeKey(key)} not found`);
     checkVersion(k, e.version, opts);
-    this.collection(k.type).remove(e);
+    this.collection(k.type).remove(e.mesh, e.name);
     emit(this.listeners, { op: 'delete', key: k, version: e.version });
   }
 
@@ -150,7 +112,7 @@ export class MemoryStore implements Store {
   private insert(key: FullKey, resource: Resource): StoredResource {
     const t = now(this.clock);
     const stored = stamp(structuredClone(resource), t, t);
-    this.collection(key.type).insert({ mesh: key.mesh, name: key.name, resource: stored, version: 1 });
+    this.collection(key.type).put({ mesh: key.mesh, name: key.name, resource: stored, version: 1 });
     emit(this.listeners, { op: 'create', key, version: 1, resource: structuredClone(stored) });
     return { resource: structuredClone(stored), version: 1 };
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ValidationError } from '../../../src/core/errors.js';
 import { certificateInfo, createCA } from '../../../src/core/pki.js';
-import { CHANGE_CA_MESSAGE, IdentityIssuer, deleteMeshCa, ensureMeshCa, issueWorkloadCertificate, validateMeshCa } from '../../../src/control-plane/ca/index.js';
+import { CHANGE_CA_MESSAGE, IdentityIssuer, checkMeshCaChange, deleteMeshCa, ensureMeshCa, issueWorkloadCertificate, validateMeshCa } from '../../../src/control-plane/ca/index.js';
 import { createMemoryStore } from '../../../src/control-plane/store/memory.js';
 import type { Resource } from '../../../src/resources/types.js';
 import { tmpDir } from '../../helpers/tmp.js';
@@ -98,6 +98,10 @@ describe('mesh CA', () => {
     await validateMeshCa(store, next, disabled);
     // Same CA, other settings (e.g. rotation) may change.
     await validateMeshCa(store, builtinMesh('m', { dpCert: { rotation: { expiration: '1h' } } }), prev);
+    // The PUT /meshes hook reads the stored Mesh itself.
+    await store.create(prev);
+    assert.deepEqual(await violationsOf(checkMeshCaChange(store, next)), [{ field: 'mtls.enabledBackend', message: CHANGE_CA_MESSAGE }]);
+    await checkMeshCaChange(store, builtinMesh('other'));
   });
 });
 

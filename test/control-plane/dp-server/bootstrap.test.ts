@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '../../../src/core/errors.js';
-import { EGRESS_TOKEN, INGRESS_TOKEN, MESH, RecordingSession, startCp, zoneEgress } from './harness.js';
+import { EGRESS_TOKEN, INGRESS_TOKEN, MESH, RecordingSession, insightOf, startCp, waitForStore, zoneEgress } from './harness.js';
 
 async function post(url: string, ca: string | undefined, path: string, token: string | undefined, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const { request } = await import('node:https');
@@ -81,5 +81,31 @@ describe('dp-server bootstrap', () => {
     const unknown = await post(url, dp.caPem, '/egress/v1/ack', EGRESS_TOKEN, { streamId: 'nope', version: 'v', accepted: true });
     assert.equal(unknown.status, 404);
     assert.equal(dp.streams(), 1);
+    await waitForStore(store, async () => (await insightOf(store, 'e1')).length === 1);
+    const [sub] = await insightOf(store, 'e1');
+    const never = await post(url, dp.caPem, '/egress/v1/ack', EGRESS_TOKEN, { streamId: sub.id, version: 'never-sent', accepted: true });
+    assert.equal(never.status, 409);
+    assert.equal(never.body.detail, `version never-sent was not sent on stream ${String(sub.id)}`);
   });
+
+  test('a token revoked while its stream is open ends the stream within a heartbeat; the egress stops with the reason', async (t) => {
+    let revoked = false;
+    const authenticate = async (token: string) => {
+      if (revoked) throw new UnauthorizedError("token is revoked (jti 1234); generate a new one with 'zonectl generate zone-token'");
+      return token;
+    };
+    const { store, dp, url } = await startCp(t, { authenticate, heartbeatMs: 30 });
+    await store.create(MESH);
+    const e = RecordingSession.start(t, url, dp.caPem, 'e1');
+    const good = await e.session.ready;
+    revoked = true;
+    await assert.rejects(e.session.done, (err: unknown) => err instanceof UnauthorizedError && err.message.startsWith('token is revoked (jti 1234)'));
+    assert.equal(e.session.lastGood?.version, good.version);
+    await waitForStore(store, async () => (await insightOf(store, 'e1')).every((sub) => sub.disconnectTime !== undefined));
+  });
+});
+
+test('a dp port already in use is reported with the flag to change', async (t) => {
+  const { dp } = await startCp(t);
+  await assert.rejects(startCp(t, { port: dp.port }), (err: unknown) => err instanceof Error && err.message === `the dp-server cannot listen on 127.0.0.1:${dp.port}: EADDRINUSE (is another control plane running? pick another --dp-port)`);
 });

@@ -4,10 +4,13 @@
  * so the real socket path decides, no mocked handler.
  */
 import assert from 'node:assert/strict';
-import { statSync, readFileSync } from 'node:fs';
+import { statSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { UsageError } from '../../../src/core/errors.js';
+import { createCA, issueCertificate } from '../../../src/core/pki.js';
 import { request, startTestControlPlane } from '../../helpers/cp.js';
+import { tmpDir } from '../../helpers/tmp.js';
 
 const REMOTE = '127.0.0.2';
 const mesh = (name: string) => ({ type: 'Mesh', name });
@@ -76,5 +79,19 @@ describe('admin access', () => {
     const page = await request(`${tlsUrl}/zoneegresses?size=1`, { ca });
     assert.deepEqual(page.json, { total: 0, items: [], next: null });
     await assert.rejects(request(`${tlsUrl}/`), /self-signed|unable to verify|certificate/i, 'untrusted without the CA');
+  });
+
+  test('HTTPS with the operator certificate (--api-tls-cert/--api-tls-key); one without the other is refused', async (t) => {
+    const dir = tmpDir(t);
+    const ca = await createCA({ commonName: 'test CA', validForMs: 3600_000 });
+    const leaf = await issueCertificate({ ca, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server', validForMs: 3600_000 });
+    const cert = join(dir, 'tls.crt');
+    const key = join(dir, 'tls.key');
+    writeFileSync(cert, leaf.certPem);
+    writeFileSync(key, leaf.keyPem, { mode: 0o600 });
+    const cp = await startTestControlPlane(t, { apiTlsCert: cert, apiTlsKey: key });
+    const res = await request(`${cp.instance.tlsUrl}/meshes`, { ca: ca.certPem });
+    assert.equal(res.status, 200);
+    await assert.rejects(startTestControlPlane(t, { apiTlsCert: cert }), (e: unknown) => e instanceof UsageError && /--api-tls-cert and --api-tls-key go together/.test(e.message));
   });
 });

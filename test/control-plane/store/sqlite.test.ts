@@ -20,11 +20,12 @@ test('sqlite: data survives a reopen; the schema is migrated once and runs in WA
   await a.upsert({ type: 'ZoneEgress', name: 'ze-3', networking: { address: '1.1.1.1', port: 3 } });
   await a.close();
   const b = openSqliteStore({ path, clock });
-  t.after(() => b.close());
   assert.equal((await b.list({ type: 'ZoneEgress' })).total, 25);
   const ze3 = await b.get({ type: 'ZoneEgress', name: 'ze-3' });
   assert.equal(ze3.version, 2);
   assert.deepEqual(ze3.resource.networking, { address: '1.1.1.1', port: 3 });
+  assert.throws(() => openSqliteStore({ path, clock }), (err: unknown) => err instanceof UnavailableError && /is in use by another control plane/.test(err.message));
+  await b.close();
   const raw = new Database(path, { readonly: true });
   t.after(() => raw.close());
   assert.equal(raw.pragma('user_version', { simple: true }), MIGRATIONS[MIGRATIONS.length - 1].version);

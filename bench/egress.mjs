@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+// npm run bench:egress — zonectl's egress vs nginx (stream + ssl_preread, one worker) vs direct,
+// all on 127.0.0.1, interleaved in one run, printed as ratios. Bounded: about 2-3 minutes.
+//
+// The 2-core machine: each proxy (nginx's one worker, zonectl's one process) is pinned to CPU 1;
+// the load generator and the backends are pinned to CPU 0. Both proxies thus get the same single
+// core and neither competes with the load; when the client core saturates first, throughput
+// ratios approach 1 and the proxy CPU figures (from /proc/<pid>/stat) are what tells them apart.
+// Env: BENCH_ROUNDS (default 2), BENCH_SECONDS (default 3), BENCH_IDLE (default 9990).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+// 2 fds per relayed connection and a hard limit of 20,000 open files per process here: 9,990 fits.
+const IDLE = Number(process.env.BENCH_IDLE ?? 9990);
+// BENCH_PHASES=bulk,connrate,latency,tls,rss runs a subset (while tuning).
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'bulk,connrate,latency,tls,rss').split(','));
+const PROXY_CPU = '1';
+const LOAD_CPU = '0';
+const TICK = 100; // USER_HZ
+const work = mkdtempSync(join(tmpdir(), 'zonectl-bench-egress-'));
+const children = [];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+
+function log(...a) {
+  console.error(...a);
+}
+
+// ---- prerequisites --------------------------------------------------------------------------
+function ensureNginx() {
+  const has = () => spawnSync('nginx', ['-v']).status === 0 && existsSync('/usr/lib/nginx/modules/ngx_stream_module.so');
+  if (has()) return;
+  log('installing nginx with its stream module from apt (nginx, libnginx-mod-stream)...');
+  execFileSync('apt-get', ['update'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', 'nginx', 'libnginx-mod-stream'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!has()) throw new Error('nginx or its stream module is still missing after apt-get install');
+}
+if (!existsSync(join(root, 'dist', 'egress', 'egress.js'))) {
+  log('building zonectl (dist/ is missing)...');
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+}
+ensureNginx();
+
+// ---- helpers --------------------------------------------------------------------------------
+function pinned(cpu, cmd, args, opts = {}) {
+  const c = spawn('taskset', ['-c', cpu, cmd, ...args], { stdio: ['pipe', 'pipe', 'inherit'], ...opts });
+  children.push(c);
+  return c;
+}
+function firstLine(child) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d) => {
+      buf += d;
+      const i = buf.indexOf('\n');
+      if (i >= 0) {
+        child.stdout.removeListener('data', onData);
+        resolve(JSON.parse(buf.slice(0, i)));
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited ${code} before answering`)));
+  });
+}
+async function runClient(opts) {
+  const c = pinned(LOAD_CPU, process.execPath, [join(root, 'bench', 'egress', 'client.mjs'), JSON.stringify(opts)]);
+  return firstLine(c);
+}
+function cpuSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICK; // utime + stime
+}
+function rssMiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m[1]) / 1024;
+}
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+async function waitPort(port) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((r) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// ---- set-up ---------------------------------------------------------------------------------
+const pki = await import(join(root, 'dist', 'core', 'pki.js'));
+const DAY = 86_400_000;
+const ca = await pki.createCA({ commonName: 'bench mesh CA', validForMs: DAY });
+const identity = await pki.issueCertificate({ ca, uris: ['spiffe://bench/zone-egress'], usage: 'server', validForMs: DAY });
+const clientCert = await pki.issueCertificate({ ca, uris: ['spiffe://bench/client'], usage: 'client', validForMs: DAY });
+for (const [n, v] of Object.entries({ 'ca.crt': ca.certPem, 'id.crt': identity.certPem, 'id.key': identity.keyPem })) writeFileSync(join(work, n), v, { mode: 0o600 });
+
+const backend = pinned(LOAD_CPU, process.execPath, [join(root, 'bench', 'egress', 'backend.mjs')]);
+const ports = await firstLine(backend);
+const SNI = { bulk: 'bulk{mesh=bench}', echo1: 'echo1{mesh=bench}', echo: 'echo{mesh=bench}', hold: 'hold{mesh=bench}', tls: 'tlsbulk{mesh=bench}' };
+
+const nginxPort = await freePort();
+const nginxTlsPort = await freePort();
+const nginxConf = `worker_processes 1;
+daemon off;
+pid ${work}/nginx.pid;
+error_log ${work}/nginx-error.log warn;
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_rlimit_nofile 20000;
+events { worker_connections 20000; }
+stream {
+  map $ssl_preread_server_name $up {
+${['bulk', 'echo1', 'echo', 'hold'].map((k) => `    "${SNI[k]}" 127.0.0.1:${ports[k]};`).join('\n')}
+  }
+  server { listen 127.0.0.1:${nginxPort} backlog=4096; ssl_preread on; proxy_pass $up; }
+  server {
+    listen 127.0.0.1:${nginxTlsPort} ssl backlog=4096;
+    ssl_certificate ${work}/id.crt;
+    ssl_certificate_key ${work}/id.key;
+    ssl_client_certificate ${work}/ca.crt;
+    ssl_verify_client on;
+    proxy_pass 127.0.0.1:${ports.bulk};
+  }
+}
+`;
+writeFileSync(join(work, 'nginx.conf'), nginxConf);
+const nginx = pinned(PROXY_CPU, 'nginx', ['-e', join(work, 'nginx-error.log'), '-p', work, '-c', join(work, 'nginx.conf')]);
+await waitPort(nginxPort);
+// taskset execs nginx, so the child is the master; its one child is the worker that does the work.
+const nginxWorkerPid = Number(readFileSync(`/proc/${nginx.pid}/task/${nginx.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+
+const zPort = await freePort();
+const zAdmin = await freePort();
+const routes = {
+  version: 'bench',
+  identities: [{ mesh: 'bench', certFile: 'id.crt', keyFile: 'id.key', caFile: 'ca.crt' }],
+  routes: [
+    ...['bulk', 'echo1', 'echo', 'hold'].map((k) => ({ kind: 'passthrough', sni: SNI[k], mesh: 'bench', service: k, endpoints: [{ address: '127.0.0.1', port: ports[k], weight: 1 }] })),
+    { kind: 'terminating', sni: SNI.tls, mesh: 'bench', service: 'tlsbulk', address: '127.0.0.1', port: ports.bulk },
+  ],
+};
+writeFileSync(join(work, 'routes.yaml'), JSON.stringify(routes)); // JSON is YAML
+// ZONECTL_BENCH_NODE_OPTIONS, e.g. --cpu-prof, profiles the proxy.
+const zonectl = pinned(PROXY_CPU, process.execPath, [...(process.env.ZONECTL_BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean), join(root, 'bin', 'run.js'), 'dp', 'run', '--proxy-type=egress', '--routes-file', join(work, 'routes.yaml'), '--address', '127.0.0.1', '--port', String(zPort), '--admin-port', String(zAdmin), '--log-level', 'warn']);
+await waitPort(zPort);
+
+const targets = {
+  direct: { port: (k) => ports[k], pid: undefined },
+  nginx: { port: () => nginxPort, tlsPort: nginxTlsPort, pid: nginxWorkerPid },
+  zonectl: { port: () => zPort, tlsPort: zPort, pid: zonectl.pid },
+};
+const tlsOpts = { ca: ca.certPem, cert: clientCert.certPem, key: clientCert.keyPem };
+log(`backends ${JSON.stringify(ports)}; nginx worker pid ${nginxWorkerPid}; zonectl pid ${zonectl.pid}; ${ROUNDS} rounds x ${SECONDS}s`);
+
+// ---- phases ---------------------------------------------------------------------------------
+async function measure(target, fn) {
+  const pid = targets[target].pid;
+  const c0 = pid ? cpuSeconds(pid) : 0;
+  const res = await fn(targets[target]);
+  res.cpu = pid ? cpuSeconds(pid) - c0 : undefined;
+  return res;
+}
+
+const results = { bulk: {}, connrate: {}, latency: {}, tls: {}, rss: {} };
+const push = (phase, target, v) => (results[phase][target] ??= []).push(v);
+
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const t of PHASES.has('bulk') ? ['direct', 'nginx', 'zonectl'] : []) {
+    const r = await measure(t, (x) => runClient({ mode: 'bulk', port: x.port('bulk'), sni: SNI.bulk, seconds: SECONDS }));
+    push('bulk', t, { gibps: r.bytes / r.secs / 2 ** 30, cpuPerGiB: r.cpu === undefined ? undefined : r.cpu / (r.bytes / 2 ** 30) });
+    log(`round ${round} bulk      ${t.padEnd(8)} ${(r.bytes / r.secs / 2 ** 30).toFixed(2)} GiB/s${r.cpu !== undefined ? `, proxy CPU ${(r.cpu / (r.bytes / 2 ** 30)).toFixed(3)} s/GiB` : ''}`);
+  }
+  for (const t of PHASES.has('connrate') ? ['direct', 'nginx', 'zonectl'] : []) {
+    const r = await measure(t, (x) => runClient({ mode: 'connrate', port: x.port('echo1'), sni: SNI.echo1, seconds: SECONDS, concurrency: 50 }));
+    push('connrate', t, { cps: r.done / r.secs, cpuPerConnUs: r.cpu === undefined ? undefined : (r.cpu / r.done) * 1e6, failed: r.failed });
+    log(`round ${round} conn/s    ${t.padEnd(8)} ${(r.done / r.secs).toFixed(0)} conn/s (${r.failed} failed)${r.cpu !== undefined ? `, proxy CPU ${((r.cpu / r.done) * 1e6).toFixed(1)} us/conn` : ''}`);
+  }
+  for (const t of PHASES.has('latency') ? ['direct', 'nginx', 'zonectl'] : []) {
+    const r = await measure(t, (x) => runClient({ mode: 'latency', port: x.port('echo'), sni: SNI.echo, iterations: 20000, warmup: 2000 }));
+    push('latency', t, r);
+    log(`round ${round} latency   ${t.padEnd(8)} p50 ${r.p50.toFixed(1)} us, p99 ${r.p99.toFixed(1)} us`);
+  }
+  for (const t of PHASES.has('tls') ? ['nginx', 'zonectl'] : []) {
+    const r = await measure(t, (x) => runClient({ mode: 'bulk', port: x.tlsPort, sni: SNI.tls, seconds: SECONDS, tls: tlsOpts }));
+    push('tls', t, { gibps: r.bytes / r.secs / 2 ** 30, cpuPerGiB: r.cpu / (r.bytes / 2 ** 30) });
+    log(`round ${round} mTLS bulk ${t.padEnd(8)} ${(r.bytes / r.secs / 2 ** 30).toFixed(2)} GiB/s, proxy CPU ${(r.cpu / (r.bytes / 2 ** 30)).toFixed(3)} s/GiB`);
+  }
+}
+
+for (const t of PHASES.has('rss') ? ['nginx', 'zonectl'] : []) {
+  const pid = targets[t].pid;
+  const before = rssMiB(pid);
+  const c = pinned(LOAD_CPU, process.execPath, [join(root, 'bench', 'egress', 'client.mjs'), JSON.stringify({ mode: 'idle', port: targets[t].port('hold'), sni: SNI.hold, n: IDLE })]);
+  const ready = await firstLine(c);
+  const rss = rssMiB(pid);
+  c.stdin.write('close\n');
+  await new Promise((r) => c.once('exit', r));
+  push('rss', t, { before, rss, n: ready.ready });
+  log(`idle      ${t.padEnd(8)} ${ready.ready} connections: RSS ${rss.toFixed(1)} MiB (idle process ${before.toFixed(1)} MiB)`);
+}
+
+// ---- report ---------------------------------------------------------------------------------
+const m = (phase, t, key) => (results[phase][t] ? median(results[phase][t].map((x) => x[key])) : NaN);
+const ratio = (a, b) => (a / b).toFixed(2);
+const bulkN = m('bulk', 'nginx', 'gibps');
+const bulkZ = m('bulk', 'zonectl', 'gibps');
+const cpuN = m('bulk', 'nginx', 'cpuPerGiB');
+const cpuZ = m('bulk', 'zonectl', 'cpuPerGiB');
+const cpsN = m('connrate', 'nginx', 'cps');
+const cpsZ = m('connrate', 'zonectl', 'cps');
+const ccN = m('connrate', 'nginx', 'cpuPerConnUs');
+const ccZ = m('connrate', 'zonectl', 'cpuPerConnUs');
+const p99D = m('latency', 'direct', 'p99');
+const p99N = m('latency', 'nginx', 'p99');
+const p99Z = m('latency', 'zonectl', 'p99');
+const tlsN = m('tls', 'nginx', 'gibps');
+const tlsZ = m('tls', 'zonectl', 'gibps');
+const rssN = results.rss.nginx?.[0] ?? { rss: NaN };
+const rssZ = results.rss.zonectl?.[0] ?? { rss: NaN, n: 0 };
+const lines = [
+  `zonectl egress vs nginx ${spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '')} (stream ssl_preread, 1 worker), medians of ${ROUNDS} interleaved rounds`,
+  `bulk passthrough, 1 connection: direct ${m('bulk', 'direct', 'gibps').toFixed(2)}, nginx ${bulkN.toFixed(2)}, zonectl ${bulkZ.toFixed(2)} GiB/s  -> ${ratio(bulkZ, bulkN)}x nginx (target >= 1.0)`,
+  `  proxy CPU per GiB: nginx ${cpuN.toFixed(3)} s, zonectl ${cpuZ.toFixed(3)} s  -> ${ratio(cpuZ, cpuN)}x nginx (target <= 1.2)`,
+  `new connections/s, 50 clients: direct ${m('connrate', 'direct', 'cps').toFixed(0)}, nginx ${cpsN.toFixed(0)}, zonectl ${cpsZ.toFixed(0)}  -> ${ratio(cpsZ, cpsN)}x nginx (target >= 0.9)`,
+  `  proxy CPU per connection: nginx ${ccN.toFixed(1)} us, zonectl ${ccZ.toFixed(1)} us  -> ${ratio(ccZ, ccN)}x nginx (target <= 1.5)`,
+  `64-byte echo p99: direct ${p99D.toFixed(1)} us, nginx ${p99N.toFixed(1)} us, zonectl ${p99Z.toFixed(1)} us  -> zonectl - nginx = ${(p99Z - p99N).toFixed(1)} us (target <= 30); added over direct: nginx ${(p99N - p99D).toFixed(1)}, zonectl ${(p99Z - p99D).toFixed(1)} us`,
+  `  p50: direct ${m('latency', 'direct', 'p50').toFixed(1)}, nginx ${m('latency', 'nginx', 'p50').toFixed(1)}, zonectl ${m('latency', 'zonectl', 'p50').toFixed(1)} us`,
+  `mTLS termination bulk: nginx ${tlsN.toFixed(2)}, zonectl ${tlsZ.toFixed(2)} GiB/s  -> ${ratio(tlsZ, tlsN)}x nginx (target >= 0.85); CPU/GiB nginx ${m('tls', 'nginx', 'cpuPerGiB').toFixed(3)} s, zonectl ${m('tls', 'zonectl', 'cpuPerGiB').toFixed(3)} s`,
+  `RSS with ${rssZ.n} idle connections: nginx worker ${rssN.rss.toFixed(1)} MiB, zonectl ${rssZ.rss.toFixed(1)} MiB (target < 200 MB)`,
+];
+console.log(lines.join('\n'));
+zonectl.kill('SIGTERM');
+nginx.kill('SIGQUIT');
+backend.kill();
+await new Promise((r) => zonectl.once('exit', r));
+process.exit(0);

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { UsageError } from '../../src/core/errors.js';
+import { resolveRunSettings } from '../../src/control-plane/config.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+test('control-plane run settings: defaults, then config file, then ZONECTL_* env, then flags', (t) => {
+  assert.deepEqual(resolveRunSettings({}, {}), {
+    apiPort: 5681,
+    apiAddress: '127.0.0.1',
+    apiTlsPort: 5682,
+    apiTlsAuto: false,
+    dpPort: 5678,
+    zone: 'default',
+    dataDir: './.zonectl',
+    store: 'sqlite',
+    localhostIsAdmin: true,
+  });
+  const file = join(tmpDir(t), 'cp.yaml');
+  writeFileSync(file, 'api-port: 7000\nzone: file-zone\nlocalhostIsAdmin: false\ndp-port: 7001\n');
+  const s = resolveRunSettings({ config: file, 'dp-port': 9001 }, { ZONECTL_ZONE: 'env-zone', ZONECTL_STORE: 'memory', ZONECTL_API_TLS_AUTO: 'true' });
+  assert.equal(s.apiPort, 7000);
+  assert.equal(s.zone, 'env-zone');
+  assert.equal(s.localhostIsAdmin, false);
+  assert.equal(s.dpPort, 9001);
+  assert.equal(s.store, 'memory');
+  assert.equal(s.apiTlsAuto, true);
+  assert.equal(resolveRunSettings({ 'localhost-is-admin': true }, { ZONECTL_LOCALHOST_IS_ADMIN: 'false' }).localhostIsAdmin, true);
+  assert.equal(resolveRunSettings({}, { ZONECTL_CONFIG: file }).zone, 'file-zone', 'ZONECTL_CONFIG names the file too');
+});
+
+test('control-plane run settings: bad values are usage errors that name their source', (t) => {
+  const file = join(tmpDir(t), 'cp.yaml');
+  writeFileSync(file, 'api-prot: 1\n');
+  const fails = (flags: Record<string, unknown>, env: NodeJS.ProcessEnv, re: RegExp) =>
+    assert.throws(() => resolveRunSettings(flags, env), (e: unknown) => e instanceof UsageError && re.test(e.message));
+  fails({ config: file }, {}, /unknown setting\(s\) api-prot in .*cp\.yaml; known: api-port, /);
+  fails({ config: join(file, 'missing') }, {}, /cannot read the config file/);
+  fails({}, { ZONECTL_API_PORT: '70000' }, /ZONECTL_API_PORT: "70000" is not a port/);
+  fails({}, { ZONECTL_LOCALHOST_IS_ADMIN: 'maybe' }, /ZONECTL_LOCALHOST_IS_ADMIN: "maybe" is not a boolean/);
+  fails({}, { ZONECTL_STORE: 'etcd' }, /unknown store "etcd"; use sqlite, memory or postgres/);
+  writeFileSync(file, '- a list\n');
+  fails({ config: file }, {}, /must be a mapping of settings/);
+});
