@@ -46,9 +46,22 @@ function newAjv() {
   return new Ajv2020.default({ code: { source: true, esm: true, lines: false }, allErrors: true, strict: true, allowUnionTypes: true });
 }
 
+// Annotations help editors, not validation; dropping them keeps the generated module (parsed on
+// every start of the CLI) small.
+const ANNOTATIONS = new Set(['description', 'title', '$comment', 'examples']);
+function stripAnnotations(node) {
+  if (Array.isArray(node)) return node.map(stripAnnotations);
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k, v]) => !(ANNOTATIONS.has(k) && (typeof v === 'string' || k === 'examples')))
+      .map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v).map(([p, sub]) => [p, stripAnnotations(sub)])) : stripAnnotations(v)]),
+  );
+}
+
 export function compileSchemas(root) {
   const dir = join(root, 'schemas');
-  const load = (f) => JSON.parse(readFileSync(join(dir, f), 'utf8'));
+  const load = (f) => stripAnnotations(JSON.parse(readFileSync(join(dir, f), 'utf8')));
   const ajv = newAjv();
   const exportsMap = {};
   for (const f of SHARED) {

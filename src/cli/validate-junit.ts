@@ -5,8 +5,11 @@
  */
 import { describeResult, describeViolation, plural, type ReportResult, type ValidateReport } from './validate-report.js';
 
+// XML 1.0 cannot carry C0 control characters other than tab, LF and CR: drop them.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
 const xml = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(XML_INVALID, '');
 
 export function renderJunit(report: ValidateReport): string {
   const byFile = new Map<string, ReportResult[]>();

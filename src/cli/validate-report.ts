@@ -3,7 +3,7 @@
  * and its renderings. Text is compiler-style (`file:line:col: severity: field: message`), so
  * editors and terminals link each problem to its line; only problems and a summary are printed.
  */
-import type { DocumentResult, ReportedViolation, Severity, ValidationRule } from '../resources/validate-set.js';
+import type { DocumentResult, Severity, ValidationRule } from '../resources/validate-set.js';
 import type { OutputFormat } from './validate-flags.js';
 import { renderGithub } from './validate-github.js';
 import { renderJunit } from './validate-junit.js';
@@ -47,14 +47,11 @@ export function buildReport(results: readonly DocumentResult[], files: number): 
       type: r.type ?? null,
       name: r.name ?? null,
       valid: r.valid,
-      violations: r.violations.map(toReportViolation),
+      // ReportedViolation has exactly the report's fields (pinned by the output schema test).
+      violations: r.violations,
     };
   });
   return { valid: invalid === 0, summary: { files, documents: results.length, invalid, warnings }, results: out };
-}
-
-function toReportViolation(v: ReportedViolation): ReportViolation {
-  return { field: v.field, message: v.message, severity: v.severity, line: v.line, column: v.column, rule: v.rule };
 }
 
 export function renderReport(report: ValidateReport, format: OutputFormat): string {

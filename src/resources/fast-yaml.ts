@@ -268,10 +268,10 @@ class Parser {
 function quotedValue(src: string, s: number, q: number): string {
   const body = src.slice(s + 1, q - 1);
   if (src.charCodeAt(s) === SQUOTE) {
-    if (/[\u0000-\u0008\u000a-\u001f]/.test(body)) throw fail;
+    if (SQ_UNSAFE.test(body)) throw fail;
     return body.indexOf("''") < 0 ? body : body.replace(/''/g, "'");
   }
-  if (body.indexOf('\\') < 0 && !/[\u0000-\u001f"]/.test(body)) return body;
+  if (body.indexOf('\\') < 0 && !DQ_SPECIAL.test(body)) return body;
   if (!JSON_SAFE_DQ.test(body)) throw fail;
   return JSON.parse(`"${body}"`) as string;
 }
@@ -306,8 +306,14 @@ function quotedEnd(src: string, s: number, e: number): number {
   return -1;
 }
 
+/* eslint-disable no-control-regex -- these patterns exist to find control characters */
+// Control characters other than tab make a single-quoted scalar something for `yaml` to judge.
+const SQ_UNSAFE = /[\u0000-\u0008\u000a-\u001f]/;
+// A double-quoted body without these needs no unescaping.
+const DQ_SPECIAL = /[\u0000-\u001f"]/;
 // Escapes that mean the same in JSON and YAML double-quoted scalars.
 const JSON_SAFE_DQ = /^(?:[^\\"\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*$/;
+/* eslint-enable no-control-regex */
 const NUMBER_LIKE = /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 
 /** YAML 1.2 core schema resolution, in the order the `yaml` library tries its tags. */

@@ -63,6 +63,8 @@ export function renderTemplate(text: string, vars: Record<string, string>): stri
 interface Chunk {
   text: string;
   firstLine: number;
+  /** Line of its first non-blank, non-comment line; undefined for an empty document. */
+  contentLine?: number;
 }
 
 /**
@@ -89,9 +91,8 @@ export function* iterateDocuments(text: string, opts: LoadOptions): Generator<Lo
   }
   let index = 0;
   for (const chunk of splitDocuments(source)) {
-    const start = firstContentLine(chunk);
-    if (start === undefined) continue;
-    yield loadChunk(opts.file, index++, chunk, start);
+    if (chunk.contentLine === undefined) continue;
+    yield loadChunk(opts.file, index++, chunk, chunk.contentLine);
   }
 }
 
@@ -107,12 +108,20 @@ function tryJson(source: string): unknown {
 
 const MARKER = /^(?:---|\.\.\.)(?:[ \t\r]|$)/;
 
-/** Splits on `---` / `...` lines. A directive (`%YAML`) anywhere makes the whole text one chunk for `yaml`. */
+/**
+ * Splits on `---` / `...` lines, noting where each chunk's content starts. A directive (`%YAML`)
+ * anywhere makes the whole text one chunk for `yaml`.
+ */
 function splitDocuments(source: string): Chunk[] {
-  if (/^%/m.test(source)) return [{ text: source, firstLine: 1 }];
+  if (/^%/m.test(source)) {
+    const whole: Chunk = { text: source, firstLine: 1 };
+    whole.contentLine = firstContentLine(whole);
+    return [whole];
+  }
   const chunks: Chunk[] = [];
   let chunkStart = 0;
   let chunkLine = 1;
+  let contentLine: number | undefined;
   let pos = 0;
   let line = 1;
   const n = source.length;
@@ -121,22 +130,29 @@ function splitDocuments(source: string): Chunk[] {
     if (end < 0) end = n;
     const c = source.charCodeAt(pos);
     if ((c === 45 || c === 46) && MARKER.test(source.slice(pos, Math.min(end, pos + 4)))) {
-      if (pos > chunkStart) chunks.push({ text: source.slice(chunkStart, pos), firstLine: chunkLine });
+      if (pos > chunkStart) chunks.push({ text: source.slice(chunkStart, pos), firstLine: chunkLine, contentLine });
+      contentLine = undefined;
       // `--- value` puts content on the marker line: keep it, blanking the marker to keep columns.
-      const rest = source.slice(pos + 3, end);
-      if (c === 45 && rest.trim() !== '' && !rest.trim().startsWith('#')) {
+      const rest = source.slice(pos + 3, end).trim();
+      if (c === 45 && rest !== '' && !rest.startsWith('#')) {
         chunkStart = pos;
         chunkLine = line;
+        contentLine = line;
         source = `${source.slice(0, pos)}   ${source.slice(pos + 3)}`;
       } else {
         chunkStart = end + 1;
         chunkLine = line + 1;
       }
+    } else if (contentLine === undefined) {
+      let i = pos;
+      while (i < end && (source.charCodeAt(i) === 32 || source.charCodeAt(i) === 9)) i++;
+      const first = source.charCodeAt(i);
+      if (i < end && first !== 35 && first !== 13) contentLine = line;
     }
     pos = end + 1;
     line++;
   }
-  if (chunkStart < n) chunks.push({ text: source.slice(chunkStart), firstLine: chunkLine });
+  if (chunkStart < n) chunks.push({ text: source.slice(chunkStart), firstLine: chunkLine, contentLine });
   return chunks;
 }
 
@@ -155,9 +171,8 @@ function loadChunk(file: string, index: number, chunk: Chunk, start: number): Lo
   if (fast !== FALLBACK) return makeDoc(file, index, chunk, start, fast, fastLocator());
   const parsed = parseWithYaml(chunk.text);
   if (parsed.error) {
-    const { message, line, column } = parsed.error;
-    const at = { line: line + chunk.firstLine - 1, column };
-    return { file, index, line: start, syntaxError: { message, ...at }, locate: () => at };
+    const at = { line: parsed.error.line + chunk.firstLine - 1, column: parsed.error.column };
+    return { file, index, line: start, syntaxError: { message: parsed.error.message, line: at.line, column: at.column }, locate: () => at };
   }
   return makeDoc(file, index, chunk, start, parsed.value, locateField);
 }

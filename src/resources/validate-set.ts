@@ -67,16 +67,18 @@ export class DocumentSetValidator {
   constructor(private readonly opts: SetOptions = {}) {}
 
   add(doc: LoadedDocument): DocumentResult {
-    const base = { file: doc.file, document: doc.index, line: doc.line };
+    // Plain object literals, not spreads: this runs once per document, mostly in cold code.
     if (doc.syntaxError) {
       const { message, line, column } = doc.syntaxError;
-      const result: DocumentResult = { ...base, valid: false, violations: [{ field: '', message, severity: 'error', line, column, rule: 'syntax' }] };
+      const violation: ReportedViolation = { field: '', message, severity: 'error', line, column, rule: 'syntax' };
+      const result: DocumentResult = { file: doc.file, document: doc.index, line: doc.line, valid: false, violations: [violation] };
       this.results.push(result);
       return result;
     }
-    const violations = validateResource(doc.value, this.opts).map((v) => place(doc, v, 'error', 'resource'));
+    const found = validateResource(doc.value, this.opts);
+    const violations = found.length === 0 ? [] : found.map((v) => place(doc, v, 'error', 'resource'));
     const meta = metaOf(doc.value);
-    const result: DocumentResult = { ...base, type: meta.type, name: meta.name, valid: violations.length === 0, violations };
+    const result: DocumentResult = { file: doc.file, document: doc.index, line: doc.line, type: meta.type, name: meta.name, valid: violations.length === 0, violations };
     if (this.opts.keepValues) result.value = doc.value;
     this.results.push(result);
     this.crossCheck(doc, meta, result);

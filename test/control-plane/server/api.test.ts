@@ -190,4 +190,21 @@ describe('control-plane API', () => {
     assert.match(garbage, /^HTTP\/1.1 400/);
     assert.equal((await request(`${cp.url}/`)).status, 200, 'still serving');
   });
+
+  test('concurrent PUTs on SQLite are all committed (group commit) and watched in commit order', async (t) => {
+    const cp = await startTestControlPlane(t, { store: 'sqlite' });
+    const seen: { name: string; version: number; port: unknown }[] = [];
+    const unsubscribe = cp.store.watch((c) => seen.push({ name: c.key.name, version: c.version, port: (c.resource?.networking as { port?: number } | undefined)?.port }));
+    t.after(unsubscribe);
+    const statuses = await Promise.all([
+      ...Array.from({ length: 30 }, (_, i) => request(`${cp.url}/zoneegresses/hot`, { method: 'PUT', body: ze('hot', 20000 + i) })),
+      ...Array.from({ length: 30 }, (_, i) => request(`${cp.url}/zoneegresses/cold-${i}`, { method: 'PUT', body: ze(`cold-${i}`) })),
+    ]);
+    assert.deepEqual([...new Set(statuses.map((r) => r.status))].sort(), [200, 201]);
+    const hot = seen.filter((c) => c.name === 'hot');
+    assert.deepEqual(hot.map((c) => c.version), Array.from({ length: 30 }, (_, i) => i + 1));
+    const final = (await request(`${cp.url}/zoneegresses/hot`)).json as { networking: { port: number } };
+    assert.equal(final.networking.port, hot[29].port, 'the last change watched is what GET returns');
+    assert.equal(((await request(`${cp.url}/zoneegresses?size=1`)).json as { total: number }).total, 31);
+  });
 });
