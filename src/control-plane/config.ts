@@ -44,7 +44,7 @@ export function envName(flag: string): string {
 }
 
 export function resolveRunSettings(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): RunSettings {
-  const configFile = (flags.config as string | undefined) ?? env.ZONECTL_CONFIG;
+  const configFile = (flags.config as string | undefined) ?? env.ZONECTL_CP_CONFIG;
   const file = configFile ? readConfig(configFile) : {};
   const out: Record<string, unknown> = {
     ...DEFAULTS,

@@ -28,7 +28,7 @@ test('control-plane run settings: defaults, then config file, then ZONECTL_* env
   assert.equal(s.store, 'memory');
   assert.equal(s.apiTlsAuto, true);
   assert.equal(resolveRunSettings({ 'localhost-is-admin': true }, { ZONECTL_LOCALHOST_IS_ADMIN: 'false' }).localhostIsAdmin, true);
-  assert.equal(resolveRunSettings({}, { ZONECTL_CONFIG: file }).zone, 'file-zone', 'ZONECTL_CONFIG names the file too');
+  assert.equal(resolveRunSettings({}, { ZONECTL_CP_CONFIG: file }).zone, 'file-zone', 'ZONECTL_CP_CONFIG names the file too (ZONECTL_CONFIG is the CLI config)');
 });
 
 test('control-plane run settings: bad values are usage errors that name their source', (t) => {

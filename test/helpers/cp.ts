@@ -35,7 +35,7 @@ export async function startTestControlPlane(t: Pick<TestContext, 'after'>, opts:
   const clock = typeof opts.clock === 'string' ? fixedClock(opts.clock) : opts.clock;
   let instance: ControlPlane;
   try {
-    instance = await startControlPlane({ apiPort: 0, apiTlsPort: 0, apiAddress: '127.0.0.1', dpPort: 0, ...opts, store: opts.store ?? 'memory', clock, dataDir });
+    instance = await startControlPlane({ apiPort: 0, apiTlsPort: 0, apiAddress: '127.0.0.1', dpPort: 0, ...opts, options: { dpAddress: '127.0.0.1', ...opts.options }, store: opts.store ?? 'memory', clock, dataDir });
   } catch (err) {
     if (ownDir) rmSync(ownDir, { recursive: true, force: true });
     throw err;

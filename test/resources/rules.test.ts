@@ -237,3 +237,19 @@ describe('documents that are not resources', () => {
     assert.deepEqual(validateResource(null), [{ field: '', message: 'must be an object with type and name (got an empty document)' }]);
   });
 });
+
+describe('robustness', () => {
+  test('never throws, whatever the shape of the fields (property)', async () => {
+    const fc = (await import('fast-check')).default;
+    const paths = ['networking', 'networking.port', 'networking.address', 'networking.admin', 'networking.tls', 'networking.tls.caCert', 'mtls', 'mtls.backends', 'mtls.enabledBackend', 'logging', 'logging.backends', 'tracing.backends', 'metrics.backends', 'constraints.dataplaneProxy', 'tags', 'availableServices', 'routing', 'data', 'name', 'mesh'];
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(base)), fc.constantFrom(...paths), fc.jsonValue(), fc.boolean(), (kind, path, value, strict) => {
+        const doc = apply(base[kind], { [path]: value });
+        const violations = validateResource(doc, { strict });
+        assert.ok(Array.isArray(violations));
+        for (const v of violations) assert.equal(typeof v.message, 'string');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

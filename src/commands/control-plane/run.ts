@@ -25,7 +25,7 @@ export default class ControlPlaneRun extends BaseCommand {
     'data-dir': Flags.string({ summary: 'Directory for the store, admin token and certificates (default ./.zonectl). Env: ZONECTL_DATA_DIR.' }),
     store: Flags.string({ summary: 'Resource store (default sqlite). Env: ZONECTL_STORE.', options: ['sqlite', 'memory', 'postgres'] }),
     'localhost-is-admin': Flags.boolean({ summary: 'Treat callers from 127.0.0.1/::1 as admins (default on; --no-localhost-is-admin turns it off). Env: ZONECTL_LOCALHOST_IS_ADMIN.', allowNo: true, default: undefined }),
-    config: Flags.string({ summary: 'YAML/JSON file with these settings (keys as the flag names). Env: ZONECTL_CONFIG.' }),
+    config: Flags.string({ summary: 'YAML/JSON file with these settings (keys as the flag names). Env: ZONECTL_CP_CONFIG (ZONECTL_CONFIG is the CLI config file).' }),
     'allow-unbounded-tokens': Flags.boolean({ summary: "Mint Kuma's 10-year zone tokens when POST /tokens/zone has no validFor (default: refuse). Env: ZONECTL_ALLOW_UNBOUNDED_TOKENS.", env: 'ZONECTL_ALLOW_UNBOUNDED_TOKENS', default: false }),
     'zone-token-public-key': Flags.string({ summary: 'KID=FILE: also accept zone tokens signed elsewhere (e.g. by a Kuma global control plane) with this public key (PEM, PKCS#1 or PKIX). Repeatable.', multiple: true }),
   };

@@ -13,6 +13,7 @@ import { parseKri } from './kri.js';
 import { overviewRoutes } from './overview.js';
 import { etag, expectedVersion, listBody, listItems, parsePage, toApi } from './view.js';
 import { nameWarnings } from './warnings.js';
+import { checkMeshCaChange, deleteMeshCa, ensureMeshCa } from '../ca/index.js';
 
 const NOT_FOUND = 'Not found';
 const TITLES = {
@@ -139,9 +140,15 @@ async function put(store: Store, kind: KindInfo, req: ApiRequest): Promise<ApiRe
   const version = expectedVersion(req);
   const write = async () => {
     if (mesh !== undefined) await meshMustExist(store, mesh);
-    return store.upsert(resource, { expectedVersion: version });
+    // A provided CA must be a matching pair, and a mesh's CA cannot change while mTLS is on.
+    if (kind.type === 'Mesh') await checkMeshCaChange(store, resource);
+    const result = await store.upsert(resource, { expectedVersion: version });
+    // Create the builtin CA now, so its secrets exist as soon as the Mesh does (not at first egress).
+    if (kind.type === 'Mesh') await ensureMeshCa(store, result.resource);
+    return result;
   };
-  const stored = mesh !== undefined ? await store.withLock(meshLock(mesh), write) : await write();
+  const lock = mesh ?? (kind.type === 'Mesh' ? name : undefined);
+  const stored = lock !== undefined ? await store.withLock(meshLock(lock), write) : await write();
   const warnings = nameWarnings(kind.type, name);
   return { status: stored.created ? 201 : 200, body: warnings.length ? { warnings } : {}, headers: { etag: etag(stored.version) } };
 }
@@ -189,4 +196,5 @@ async function deleteMesh(store: Store, name: string, version: number | undefine
     throw new ConflictError(`mesh "${name}" still contains ${total} resource(s) (${inside.join(', ')}${more}); delete them first`);
   }
   await store.delete({ type: 'Mesh', name }, { expectedVersion: version });
+  await deleteMeshCa(store, name);
 }

@@ -2,9 +2,10 @@
  * The route modules the API server mounts, in order (their `start()` hooks run in this order too).
  * A feature adds itself with one import and one entry here; see ApiModule in ./types.ts.
  */
+import { dpServerModule } from '../dp-server/module.js';
 import { resourcesModule } from '../resources/routes.js';
 import { tokensModule } from '../tokens/index.js';
 import { systemModule } from './system.js';
 import type { ApiModule } from './types.js';
 
-export const apiModules: ApiModule[] = [systemModule, resourcesModule, tokensModule];
+export const apiModules: ApiModule[] = [systemModule, resourcesModule, tokensModule, dpServerModule];

@@ -10,7 +10,7 @@ import { tmpDir } from '../../helpers/tmp.js';
 import { claims, fixture, KEY2_PEM, rawJws } from '../../tokens/helpers.js';
 
 async function start(t: TestContext, opts: Partial<ControlPlaneOptions> = {}) {
-  const cp = await startControlPlane({ dataDir: tmpDir(t), apiPort: 0, store: 'memory', zone: 'zone-1', ...opts });
+  const cp = await startControlPlane({ dataDir: tmpDir(t), apiPort: 0, dpPort: 0, store: 'memory', zone: 'zone-1', ...opts, options: { dpAddress: '127.0.0.1', ...opts.options } });
   t.after(() => cp.stop());
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(cp.url + path, {
@@ -139,7 +139,7 @@ describe('signing keys and rotation', () => {
 
   test('a missing public key file stops the start with a usage error', async (t) => {
     await assert.rejects(
-      startControlPlane({ dataDir: tmpDir(t), apiPort: 0, store: 'memory', options: { zoneTokenPublicKeys: ['1=/nonexistent/k.pem'] } }),
+      startControlPlane({ dataDir: tmpDir(t), apiPort: 0, dpPort: 0, store: 'memory', options: { dpAddress: '127.0.0.1', zoneTokenPublicKeys: ['1=/nonexistent/k.pem'] } }),
       (err: Error) => err.name === 'UsageError' && /--zone-token-public-key: cannot read \/nonexistent\/k\.pem: ENOENT/.test(err.message),
     );
   });
