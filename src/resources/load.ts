@@ -10,7 +10,7 @@
  */
 import { FALLBACK, fastParseYaml, type PositionTable } from './fast-yaml.js';
 import { joinField, parseFieldPath } from './field-path.js';
-import { locateField, parseWithYaml } from './locate.js';
+import { locateField, parseAllWithYaml, parseWithYaml } from './locate.js';
 
 /** A 1-based line and column in the source file. */
 export interface SourcePosition {
@@ -89,6 +89,11 @@ export function* iterateDocuments(text: string, opts: LoadOptions): Generator<Lo
     yield makeDoc(opts.file, 0, chunk, firstContentLine(chunk), json);
     return;
   }
+  // Directives (`%YAML`, `%TAG`) apply across `---`: leave such files to `yaml` whole.
+  if (/^%/m.test(source)) {
+    yield* loadWithDirectives(source, opts.file);
+    return;
+  }
   let index = 0;
   for (const chunk of splitDocuments(source)) {
     if (chunk.contentLine === undefined) continue;
@@ -108,16 +113,8 @@ function tryJson(source: string): unknown {
 
 const MARKER = /^(?:---|\.\.\.)(?:[ \t\r]|$)/;
 
-/**
- * Splits on `---` / `...` lines, noting where each chunk's content starts. A directive (`%YAML`)
- * anywhere makes the whole text one chunk for `yaml`.
- */
+/** Splits on `---` / `...` lines (no directives in source), noting where each chunk's content starts. */
 function splitDocuments(source: string): Chunk[] {
-  if (/^%/m.test(source)) {
-    const whole: Chunk = { text: source, firstLine: 1 };
-    whole.contentLine = firstContentLine(whole);
-    return [whole];
-  }
   const chunks: Chunk[] = [];
   let chunkStart = 0;
   let chunkLine = 1;
@@ -214,4 +211,17 @@ function fastLocator(): Locator {
     }
     return undefined;
   };
+}
+
+function* loadWithDirectives(source: string, file: string): Generator<LoadedDocument, void, undefined> {
+  let index = 0;
+  for (const d of parseAllWithYaml(source)) {
+    const chunk: Chunk = { text: source.slice(d.start, d.end), firstLine: d.line };
+    if (d.error) {
+      const at = { line: d.error.line, column: d.error.column };
+      yield { file, index: index++, line: d.line, syntaxError: { message: d.error.message, line: at.line, column: at.column }, locate: () => at };
+    } else {
+      yield makeDoc(file, index++, chunk, d.line, d.value);
+    }
+  }
 }

@@ -24,6 +24,34 @@ export function parseWithYaml(text: string): Parsed {
   return { value: doc.toJS({ maxAliasCount: 100 }) };
 }
 
+export interface ParsedInFile extends Parsed {
+  /** Offsets of the document's content in the text, and the 1-based line where it starts. */
+  start: number;
+  end: number;
+  line: number;
+}
+
+/** Parses a whole multi-document text (used when directives make splitting unsafe); positions are absolute. */
+export function parseAllWithYaml(text: string): ParsedInFile[] {
+  const YAML = yamlLib();
+  const lineCounter = new YAML.LineCounter();
+  const out: ParsedInFile[] = [];
+  for (const doc of YAML.parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true })) {
+    if (doc.contents === null && doc.errors.length === 0) continue;
+    const start = doc.contents?.range?.[0] ?? doc.range[0];
+    const end = doc.range[2] ?? doc.range[1];
+    const line = lineCounter.linePos(start).line;
+    const err = doc.errors[0];
+    if (err) {
+      const at = lineCounter.linePos(err.pos[0]);
+      out.push({ start, end, line, error: { message: firstLine(err.message), line: at.line, column: at.col } });
+    } else {
+      out.push({ start, end, line, value: doc.toJS({ maxAliasCount: 100 }) });
+    }
+  }
+  return out;
+}
+
 function firstLine(message: string): string {
   return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }

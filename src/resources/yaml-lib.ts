@@ -8,6 +8,7 @@ import type * as Yaml from 'yaml';
 
 let lib: typeof Yaml | undefined;
 
+/** The `yaml` module, loaded on first use. */
 export function yamlLib(): typeof Yaml {
   // A runtime require keeps bundlers from inlining the library into the fast path.
   lib ??= createRequire(import.meta.url)('yaml') as typeof Yaml;

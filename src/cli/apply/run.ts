@@ -52,12 +52,6 @@ export function planApply(inputs: readonly InputText[], vars: Record<string, str
       if (v.rule === 'mesh-without-zoneegress') continue;
       (v.severity === 'error' ? problems : warnings).push(describe(r, v));
     }
-    if (r.valid && r.value !== undefined && !kindByType(String((r.value as Resource).type))) {
-      problems.push(`${r.file}:${r.line}:1: unknown resource type ${JSON.stringify((r.value as Resource).type)}`);
-    }
-    if (r.valid && r.value !== undefined && kindByType(String((r.value as Resource).type))?.readOnly) {
-      problems.push(`${r.file}:${r.line}:1: ${(r.value as Resource).type} is read-only: the control plane maintains it`);
-    }
   }
   const resources = results.filter((r) => r.valid && r.value !== undefined).map((r) => r.value as Resource);
   if (docs.length === 0) problems.push('no resources found in the input');
@@ -93,7 +87,12 @@ export async function executeApply(client: ApiClient, resources: readonly Resour
   let done = 0;
   let failure: unknown;
   const emit = (): void => {
-    while (emitted < resources.length && results[emitted]) opts.onApplied?.(results[emitted++] as AppliedItem);
+    // Not `onApplied?.(results[emitted++])`: optional chaining would skip the increment too.
+    while (emitted < resources.length && results[emitted]) {
+      const item = results[emitted] as AppliedItem;
+      emitted++;
+      opts.onApplied?.(item);
+    }
   };
   const runGroup = async (indexes: number[]): Promise<void> => {
     let next = 0;

@@ -8,6 +8,7 @@ import type { Violation } from '../../core/errors.js';
 
 export type Obj = Record<string, unknown>;
 
+/** Collects violations in the order rules find them. */
 export class Violations {
   readonly list: Violation[] = [];
   add(field: string, message: string): void {
@@ -15,10 +16,12 @@ export class Violations {
   }
 }
 
+/** The value as a plain object, or undefined (arrays and null are not objects here). */
 export function obj(x: unknown): Obj | undefined {
   return x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Obj) : undefined;
 }
 
+/** The value as an array, [] otherwise. */
 export function arr(x: unknown): unknown[] {
   return Array.isArray(x) ? x : [];
 }
@@ -54,6 +57,7 @@ export function isIpAddress(s: string): boolean {
   return s.includes(':') ? isIPv6(s) : IPV4.test(s);
 }
 
+/** govalidator's IsDNSName: a DNS name that is not an IP address. */
 export function isDnsName(s: string): boolean {
   if (s === '' || s.length - countDots(s) > 255) return false;
   return !isIpAddress(s) && DNS_NAME.test(s);
@@ -65,6 +69,7 @@ function countDots(s: string): number {
   return n;
 }
 
+/** An IP address or a DNS name (Kuma's address rule). */
 export function isIpOrDnsName(s: string): boolean {
   return isIpAddress(s) || (s.length - countDots(s) <= 255 && DNS_NAME.test(s));
 }
@@ -116,6 +121,7 @@ export const PROTOCOL_TAG = 'kuma.io/protocol';
 const TAG_NAME = /^[a-zA-Z0-9.\-_:/]*$/;
 const TAG_VALUE = /^[a-zA-Z0-9.\-_:]*$/;
 
+/** The field path of one tag: `tags["kuma.io/service"]`. */
 export function tagField(base: string, key: string): string {
   return `${base}[${JSON.stringify(key)}]`;
 }

@@ -7,6 +7,7 @@ const ZIPKIN_API_VERSIONS = ['httpJsonV1', 'httpJson', 'httpProto'];
 
 const quoted = (xs: string[]) => xs.map((x) => JSON.stringify(x)).join(', ');
 
+/** Logging backends: names, types tcp|file and their conf, defaultBackend. */
 export function checkLogging(v: Violations, logging: Obj): void {
   const backends = arr(logging.backends);
   backends.forEach((item, i) => {
@@ -31,6 +32,7 @@ export function checkLogging(v: Violations, logging: Obj): void {
   if (def && !names.has(def)) v.add('logging.defaultBackend', 'has to be set to one of the logging backend in mesh');
 }
 
+/** Tracing backends: names, sampling, types zipkin|datadog and their conf, defaultBackend. */
 export function checkTracing(v: Violations, tracing: Obj): void {
   const backends = arr(tracing.backends);
   backends.forEach((item, i) => {
@@ -78,6 +80,7 @@ function checkDatadog(v: Violations, field: string, conf: Obj): void {
   if (conf.port !== undefined) checkPort(v, `${field}.port`, conf.port);
 }
 
+/** Metrics backends: names, type prometheus and its conf, enabledBackend. */
 export function checkMetrics(v: Violations, metrics: Obj): void {
   const backends = arr(metrics.backends);
   const names = checkUniqueNames(v, 'metrics.backends', backends);

@@ -12,6 +12,7 @@ const CA_TYPES = ['builtin', 'provided'];
 const CERT_DURATION = /^(\d+)(y|w|d|h|m|s|ms)$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** All Mesh rules; appends to `v` in Kuma's order. */
 export function checkMesh(v: Violations, doc: Obj): void {
   const mtls = obj(doc.mtls);
   if (mtls) checkMtls(v, mtls);

@@ -10,6 +10,7 @@ const NAME_MESSAGE =
 const MESH = /^[0-9a-z\-_.]*$/;
 const MESH_MESSAGE = "invalid characters. Valid characters are numbers, lowercase latin letters and '-', '_', '.' symbols.";
 
+/** `name` (and `mesh` of mesh-scoped kinds): non-empty, length, characters; values of the wrong type are left to the schema. */
 export function checkMeta(v: Violations, doc: Obj, opts: { meshScoped: boolean; isMesh: boolean }): void {
   const name = str(doc.name);
   if (name !== undefined) {

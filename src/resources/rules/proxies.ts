@@ -45,6 +45,7 @@ export function checkZoneEgress(v: Violations, doc: Obj): void {
   checkPort(v, 'networking.port', networking.port);
 }
 
+/** ZoneIngress: advertised address/port pairing, addresses, ports, and the tags of its available services. */
 export function checkZoneIngress(v: Violations, doc: Obj): void {
   const networking = obj(doc.networking) ?? {};
   const advertisedAddress = str(networking.advertisedAddress) ?? '';
@@ -68,6 +69,7 @@ export function checkZoneIngress(v: Violations, doc: Obj): void {
 
 const PROTOCOLS = ['tcp', 'http', 'http2', 'grpc', 'kafka'];
 
+/** ExternalService: `networking.address` as HOST:PORT, TLS data sources, and its tags (kuma.io/service required). */
 export function checkExternalService(v: Violations, doc: Obj): void {
   const networking = obj(doc.networking);
   if (!networking) {
@@ -100,6 +102,7 @@ function checkTls(v: Violations, tls: Obj | undefined): void {
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** GlobalSecret: `data` is non-empty base64. */
 export function checkGlobalSecret(v: Violations, doc: Obj): void {
   const data = str(doc.data);
   if (data === undefined) return;

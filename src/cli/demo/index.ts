@@ -1,0 +1,147 @@
+/**
+ * `npm start`: the product docs' flow, end to end, in one process on embedded defaults. It starts
+ * a control plane (SQLite in a temporary data dir), applies a Mesh with builtin mTLS and
+ * `routing.zoneEgress: true`, a ZoneIngress of zone-2 fronting a local TLS echo server and an
+ * ExternalService pointing at a local HTTP server, mints an egress-scoped zone token, starts the
+ * egress against the dp-server, sends one connection through each route as a sidecar with a mesh
+ * certificate, prints `inspect zoneegresses`, and stops everything on Ctrl-C.
+ */
+import { Chalk } from 'chalk';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { systemClock } from '../../core/clock.js';
+import { silentLogger } from '../../core/log.js';
+import { ApiClient, parseJsonBody } from '../../client/api-client.js';
+import { listAllPath, putResource } from '../../client/resources.js';
+import { requestZoneToken } from '../../client/tokens.js';
+import { startControlPlane } from '../../control-plane/index.js';
+import { startEgressFromControlPlane } from '../../egress/cp-session-run.js';
+import { tagSni } from '../../resources/egress-config.js';
+import type { Resource } from '../../resources/types.js';
+import { renderEgressTable } from '../views/inspect.js';
+import { sidecarRequest, type SidecarIdentity } from './sidecar.js';
+import { startHttpService, startTlsEcho } from './services.js';
+
+export interface DemoIo {
+  out(line: string): void;
+  /** Resolves when the demo should stop (Ctrl-C); immediately for `--once`. */
+  untilStopped(): Promise<void>;
+  color: boolean;
+  version: string;
+}
+
+const MESH = 'default';
+const ZONE = 'zone-1';
+
+export async function runDemo(io: DemoIo): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'zonectl-demo-'));
+  const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dataDir, { recursive: true, force: true })];
+  const step = (n: number, what: string, detail: string) => io.out(`[${n}/9] ${what.padEnd(36)} ${detail}`);
+  try {
+    io.out(`zonectl demo: control plane, zone token and egress on 127.0.0.1 (data in ${dataDir})`);
+    io.out('');
+
+    const cp = await startControlPlane({ dataDir, apiPort: 0, apiAddress: '127.0.0.1', dpPort: 0, zone: ZONE, store: 'sqlite', log: silentLogger(), options: { dpAddress: '127.0.0.1' } });
+    cleanups.unshift(() => cp.stop());
+    const dpAddress = `https://127.0.0.1:${String(cp.ctx.options.dpPortBound)}`;
+    step(1, 'zonectl control-plane run', `API ${cp.url}, dp-server ${dpAddress}, SQLite store, zone ${ZONE}`);
+
+    const client = new ApiClient({ baseUrl: cp.url });
+    const mesh: Resource = {
+      type: 'Mesh',
+      name: MESH,
+      mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] },
+      routing: { zoneEgress: true },
+    };
+    const put = async (r: Resource) => `${r.type} "${r.name}" ${(await putResource(client, r)).created ? 'created' : 'updated'}`;
+    step(2, 'zonectl apply -f mesh.yaml', `${await put(mesh)} (builtin mTLS, routing.zoneEgress: true)`);
+
+    const issue = async (type: 'client' | 'server', service: string): Promise<SidecarIdentity> => {
+      const res = await client.request('POST', `/meshes/${MESH}/certificates`, { body: { type, tags: { 'kuma.io/service': service }, validFor: '1h' } });
+      const c = parseJsonBody<{ cert: string; key: string; caCert: string }>(res, client.url(`/meshes/${MESH}/certificates`).href);
+      return { certPem: c.cert, keyPem: c.key, caPem: c.caCert };
+    };
+    const backendId = await issue('server', 'backend');
+    const backend = await startTlsEcho('backend', backendId.certPem, backendId.keyPem);
+    cleanups.unshift(() => backend.close());
+    const httpbin = await startHttpService();
+    cleanups.unshift(() => httpbin.close());
+
+    const ingress: Resource = {
+      type: 'ZoneIngress',
+      name: 'zoneingress-zone-2',
+      zone: 'zone-2',
+      networking: { address: '127.0.0.1', port: backend.port, advertisedAddress: '127.0.0.1', advertisedPort: backend.port },
+      availableServices: [{ mesh: MESH, instances: 1, tags: { 'kuma.io/service': 'backend' } }],
+    };
+    step(3, 'zonectl apply -f zoneingress.yaml', `${await put(ingress)} (zone-2, backend at 127.0.0.1:${backend.port})`);
+    const external: Resource = {
+      type: 'ExternalService',
+      mesh: MESH,
+      name: 'httpbin',
+      networking: { address: `127.0.0.1:${httpbin.port}` },
+      tags: { 'kuma.io/service': 'httpbin', 'kuma.io/protocol': 'http' },
+    };
+    step(4, 'zonectl apply -f external.yaml', `${await put(external)} (127.0.0.1:${httpbin.port}, plain HTTP)`);
+
+    const token = await requestZoneToken(client, { zone: ZONE, scope: ['egress'], validFor: '1h' });
+    const tokenFile = join(dataDir, 'egress.token');
+    writeFileSync(tokenFile, token, { mode: 0o600 });
+    step(5, 'zonectl generate zone-token', `--zone ${ZONE} --scope egress --valid-for 1h > ${tokenFile}`);
+
+    const dataplaneFile = join(dataDir, 'zoneegress.yaml');
+    writeFileSync(dataplaneFile, stringify({ type: 'ZoneEgress', name: 'zoneegress-1', networking: { address: '127.0.0.1', port: 0, admin: { port: 0 } } }));
+    const egress = await startEgressFromControlPlane({
+      cpAddress: dpAddress,
+      caCertFile: String(cp.ctx.options.dpCaCertFile),
+      tokenFile,
+      dataplaneFile,
+      version: io.version,
+      drainTimeMs: 1000,
+      clientHelloTimeoutMs: 5000,
+      logger: silentLogger(),
+    });
+    cleanups.unshift(async () => {
+      await egress.session.close();
+      await egress.egress.close();
+    });
+    const snapshot = await egress.session.ready;
+    step(6, 'zonectl dp run --proxy-type=egress', `listening on 127.0.0.1:${egress.egress.port}, admin 127.0.0.1:${egress.egress.adminPort}, ${snapshot.routes.length} routes`);
+
+    const sidecar = await issue('client', 'web');
+    const cross = await sidecarRequest({
+      host: '127.0.0.1',
+      port: egress.egress.port,
+      sni: tagSni('backend', MESH),
+      identity: sidecar,
+      payload: 'hello from web\n',
+      expectUri: `spiffe://${MESH}/backend`,
+      until: /hello from web\n/,
+    });
+    step(7, 'web -> backend (cross-zone)', `passthrough, TLS end to end with ${cross.peerUris.join(',')}: "${cross.reply.trim()}"`);
+
+    const ext = await sidecarRequest({
+      host: '127.0.0.1',
+      port: egress.egress.port,
+      sni: tagSni('httpbin', MESH),
+      identity: sidecar,
+      payload: 'GET /get HTTP/1.1\r\nHost: httpbin\r\nConnection: close\r\n\r\n',
+      expectUri: `spiffe://${MESH}/zone-egress`,
+    });
+    const status = ext.reply.split('\r\n')[0];
+    const body = ext.reply.split('\r\n\r\n')[1] ?? '';
+    step(8, 'web -> httpbin (external)', `mTLS terminated by ${ext.peerUris.join(',')}: ${status} ${body}`);
+
+    const overviews = await listAllPath<Resource>(client, '/zoneegresses/_overview');
+    step(9, 'zonectl inspect zoneegresses', '');
+    io.out(renderEgressTable(overviews, systemClock, new Chalk({ level: io.color ? 1 : 0 })).trimEnd());
+    io.out('');
+    io.out('Everything is running. Press Ctrl-C to stop.');
+    await io.untilStopped();
+  } finally {
+    for (const c of cleanups) await c();
+  }
+  io.out('stopped: egress drained, control plane closed, temporary data removed');
+}
