@@ -5,9 +5,15 @@
  * else is a bug and prints its stack only with DEBUG set.
  */
 import { Command, Errors } from '@oclif/core';
+import { format } from 'node:util';
 import { ExitCode, isZonectlError } from '../core/errors.js';
 
 export abstract class BaseCommand extends Command {
+  /** oclif silences logToStderr under --json, which would leave a failing `get --json` mute. */
+  override logToStderr(message = '', ...args: unknown[]): void {
+    process.stderr.write(`${format(message, ...args)}\n`);
+  }
+
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (isZonectlError(err)) {
       this.logToStderr(`Error: ${err.message}`);

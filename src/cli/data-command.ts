@@ -1,10 +1,8 @@
 /**
  * Base of commands that print data: `--json` (oclif's enableJsonFlag: the command's return value
- * is the JSON) and `-o table|yaml|json`. Errors still reach stderr with --json (oclif silences
- * logToStderr in JSON mode, which would leave a failing `get --json` mute).
+ * is the JSON) and `-o table|yaml|json`.
  */
 import { Flags } from '@oclif/core';
-import { format } from 'node:util';
 import { BaseCommand } from './base.js';
 import { OUTPUT_FORMATS, renderJson, type OutputFormat } from './printers.js';
 
@@ -19,10 +17,6 @@ export const outputFlag = {
 
 export abstract class DataCommand extends BaseCommand {
   static override enableJsonFlag = true;
-
-  override logToStderr(message = '', ...args: unknown[]): void {
-    process.stderr.write(`${format(message, ...args)}\n`);
-  }
 
   /**
    * Prints a value in the chosen format unless --json is on (oclif then prints the return value).

@@ -97,3 +97,14 @@ describe('LoadedDocument.locate', () => {
     assert.deepEqual(flow.locate('networking.port'), { line: 5, column: 3 });
   });
 });
+
+describe('files with directives', () => {
+  test('are parsed by the yaml library as a whole, documents and positions kept', () => {
+    const docs = loadDocuments('%YAML 1.2\n---\ntype: Mesh\nname: a\n---\ntype: Mesh\nname: [b\n', { file: 'd.yaml' });
+    assert.equal(docs.length, 2);
+    assert.deepEqual(docs[0].value, { type: 'Mesh', name: 'a' });
+    assert.equal(docs[0].line, 3);
+    assert.deepEqual(docs[0].locate('name'), { line: 4, column: 1 });
+    assert.ok(docs[1].syntaxError);
+  });
+});

@@ -51,6 +51,10 @@ describe("config control-planes: the same files as kumactl's goldens", () => {
     assert.equal(up.code, 0, up.stderr);
     const get = await runCli(['get', 'meshes'], { env });
     assert.deepEqual([get.code, get.stdout], [0, 'NAME   mTLS   LOCALITY   ZONEEGRESS   AGE\n'], get.stderr);
+    // ZONECTL_CONTEXT (or --context) picks another context for one command.
+    const other = await runCli(['get', 'meshes', '--api-timeout', '2s'], { env: { ...env, ZONECTL_CONTEXT: 'test1' } });
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /^Error: control plane at https:\/\/test1\.internal:5681 (could not be resolved|did not answer)/);
   });
 
   for (const n of ['11', '12']) {
