@@ -21,21 +21,15 @@ export abstract class BaseCommand extends Command {
     }
     // oclif's ExitError (this.exit()) must pass through untouched.
     if (err instanceof Errors.ExitError) throw err;
-    // Flag/argument parse failures (unknown flag, missing required, exclusive flags) are usage errors.
-    if (isParseError(err)) {
+    // oclif's own errors (flag/argument parsing, `Flag --output expects a value`) are CLIErrors
+    // whose exit code defaults to 2: usage errors.
+    if (err instanceof Errors.CLIError) {
       this.logToStderr(`Error: ${err.message}`);
       if (!err.message.includes('--help')) this.logToStderr(`See more help with --help`);
-      return this.exit(ExitCode.usage);
+      return this.exit(err.oclif?.exit ?? ExitCode.usage);
     }
     if (process.env.DEBUG) this.logToStderr(err.stack ?? String(err));
     this.logToStderr(`Error: ${err.message}`);
     return this.exit(ExitCode.failure);
   }
-}
-
-function isParseError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  // @oclif/core v4 parse errors all derive from CLIParseError (exported under Errors.CLIError subclasses).
-  const name = err.constructor?.name ?? '';
-  return /ParseError|RequiredArgsError|UnexpectedArgsError|NonExistentFlagsError|FlagInvalidOptionError|ArgInvalidOptionError|FailedFlagValidationError/.test(name);
 }

@@ -49,14 +49,18 @@ export interface LoadOptions {
 }
 
 /**
- * Contract: renders kumactl's `--var` templates: every `{{ key }}` (spaces optional) is replaced
+ * Contract: renders kumactl's `--var` templates: every `{{ key }}` or `{{{ key }}}` (spaces optional) is replaced
  * by `vars[key]`; keys may contain dots (`{{ a.b }}` looks up the `--var a.b=...` value); an
  * unknown key renders as the empty string, as kumactl's mustache does. Text without `{{` is
  * returned unchanged.
  */
 export function renderTemplate(text: string, vars: Record<string, string>): string {
   if (!text.includes('{{')) return text;
-  return text.replace(/\{\{\s*([^{}\s]+)\s*\}\}/g, (_m, key: string) => (Object.prototype.hasOwnProperty.call(vars, key) ? vars[key] : ''));
+  // {{{ key }}} is mustache's unescaped form; kumactl accepts both, and so do we.
+  return text.replace(/\{\{(\{?)\s*([^{}\s]+)\s*\}\}(\}?)/g, (m, open: string, key: string, close: string) => {
+    if (open.length !== close.length) return m;
+    return Object.prototype.hasOwnProperty.call(vars, key) ? vars[key] : '';
+  });
 }
 
 /** One document's source: its text and the 1-based file line its first text line is on. */

@@ -18,10 +18,22 @@ export function parseWithYaml(text: string): Parsed {
   const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {
-    const at = lineCounter.linePos(err.pos[0]);
+    const at = lineCounter.linePos(errorOffset(text, err));
     return { error: { message: firstLine(err.message), line: at.line, column: at.col } };
   }
   return { value: doc.toJS({ maxAliasCount: 100 }) };
+}
+
+/**
+ * Where to point for an error. `yaml` reports an unclosed quote at the end of the document; the
+ * opening quote is what the user has to fix, so point there.
+ */
+function errorOffset(text: string, err: { code: string; message: string; pos: [number, number] }): number {
+  const quote = err.code === 'MISSING_CHAR' ? /Missing closing (["'])quote/.exec(err.message)?.[1] : undefined;
+  if (!quote) return err.pos[0];
+  let i = text.lastIndexOf(quote, err.pos[0] - 1);
+  while (i > 0 && quote === '"' && text[i - 1] === '\\') i = text.lastIndexOf(quote, i - 1);
+  return i >= 0 ? i : err.pos[0];
 }
 
 export interface ParsedInFile extends Parsed {

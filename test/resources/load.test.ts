@@ -6,6 +6,9 @@ describe('renderTemplate (kumactl --var)', () => {
   test('replaces {{ key }} with or without spaces, dotted keys included', () => {
     assert.equal(renderTemplate('a: {{ address }}\nb: "{{name}}"\nc: {{ var.with.dots }}\n', { address: '10.0.0.5', name: 'x', 'var.with.dots': 'y' }), 'a: 10.0.0.5\nb: "x"\nc: y\n');
   });
+  test('accepts the triple-brace form too', () => {
+    assert.equal(renderTemplate('a: {{{ x }}}\nb: {{{y}}}', { x: '1', y: '2' }), 'a: 1\nb: 2');
+  });
   test('an unknown key renders empty, as mustache does', () => {
     assert.equal(renderTemplate('a: "{{ missing }}"', {}), 'a: ""');
   });
@@ -40,7 +43,7 @@ describe('loadDocuments', () => {
     assert.equal(docs[1].value, undefined);
     assert.ok(docs[1].syntaxError);
     assert.match(docs[1].syntaxError.message, /quote/i);
-    assert.equal(docs[1].syntaxError.line, 5);
+    assert.deepEqual([docs[1].syntaxError.line, docs[1].syntaxError.column], [4, 1]); // the opening quote
     assert.deepEqual((docs[2].value as { name: string }).name, 'foo');
   });
 
