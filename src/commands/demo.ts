@@ -1,29 +1,27 @@
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
+import { Flags } from '@oclif/core';
+import { once } from 'node:events';
 import { BaseCommand } from '../cli/base.js';
-import { describeResult, summaryLine } from '../cli/validate-report.js';
-import { runValidate } from '../cli/validate-run.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { runDemo } from '../cli/demo/index.js';
 
 export default class Demo extends BaseCommand {
   static override summary = 'Run the end-to-end demo on embedded defaults (what `npm start` runs).';
+  static override description =
+    'Starts a control plane (SQLite, temporary data dir), applies a Mesh with builtin mTLS and routing.zoneEgress, a ZoneIngress of zone-2 and an ExternalService (both local servers), mints an egress-scoped zone token, starts the egress, sends one connection through each route as a sidecar with a mesh certificate, and prints `inspect zoneegresses`. Everything listens on 127.0.0.1; Ctrl-C stops it all.';
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --once'];
+  static override flags = {
+    once: Flags.boolean({ summary: 'Stop after the last step instead of waiting for Ctrl-C.', default: false }),
+  };
 
   async run(): Promise<void> {
-    const examples = join(ROOT, 'examples');
-    this.log(`zonectl demo: validating the bundled examples in ${relative(process.cwd(), examples) || '.'}/`);
-    const outcome = runValidate(
-      { paths: [examples], output: 'text', vars: [], strict: true, failOnWarn: false },
-      { readStdin: () => readFileSync(0, 'utf8') },
-    );
-    for (const r of outcome.report.results) {
-      const mark = r.valid ? 'ok  ' : 'FAIL';
-      this.log(`  ${mark} ${relative(ROOT, r.file)}:${r.line}  ${describeResult(r)}`);
-      for (const v of r.violations) this.log(`         ${v.line}:${v.column} ${v.severity}: ${v.field ? `${v.field}: ` : ''}${v.message}`);
-    }
-    this.log(summaryLine(outcome.report));
-    this.log('Validate your own manifests with: zonectl validate PATH... (see zonectl validate --help)');
-    process.exitCode = outcome.exitCode;
+    const { flags } = await this.parse(Demo);
+    await runDemo({
+      out: (line) => this.log(line),
+      color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+      version: this.config.version,
+      untilStopped: async () => {
+        if (flags.once) return;
+        await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+      },
+    });
   }
 }
