@@ -16,6 +16,8 @@ export interface RunSettings {
   apiTlsKey?: string;
   apiTlsAuto: boolean;
   dpPort: number;
+  /** Listen address of the egress dp-server (default 0.0.0.0: egresses run on other hosts). */
+  dpAddress: string;
   zone: string;
   dataDir: string;
   store: StoreKind;
@@ -32,6 +34,7 @@ export const SETTINGS: Spec[] = [
   { key: 'apiTlsKey', flag: 'api-tls-key', kind: 'string' },
   { key: 'apiTlsAuto', flag: 'api-tls-auto', kind: 'bool' },
   { key: 'dpPort', flag: 'dp-port', kind: 'port' },
+  { key: 'dpAddress', flag: 'dp-address', kind: 'string' },
   { key: 'zone', flag: 'zone', kind: 'string' },
   { key: 'dataDir', flag: 'data-dir', kind: 'string' },
   { key: 'store', flag: 'store', kind: 'store' },
@@ -49,6 +52,7 @@ export function resolveRunSettings(flags: Record<string, unknown>, env: NodeJS.P
   const out: Record<string, unknown> = {
     ...DEFAULTS,
     apiTlsAuto: false,
+    dpAddress: '0.0.0.0',
     localhostIsAdmin: true,
   };
   for (const s of SETTINGS) {

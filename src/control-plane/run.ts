@@ -16,7 +16,7 @@ export interface RunIo {
 export async function runControlPlane(flags: Record<string, unknown>, io: RunIo): Promise<void> {
   const settings = resolveRunSettings(flags);
   const log = createLogger('control-plane');
-  const cp = await startControlPlane({ ...settings, clock: clockFromEnv(), log, options: { ...zoneTokenRunOptions(flags) } });
+  const cp = await startControlPlane({ ...settings, clock: clockFromEnv(), log, options: { dpAddress: settings.dpAddress, ...zoneTokenRunOptions(flags) } });
   io.out(`zonectl control plane listening on ${cp.url}${cp.tlsUrl ? ` and ${cp.tlsUrl}` : ''}`);
   io.out(`store: ${settings.store}${settings.store === 'sqlite' ? ` (${join(settings.dataDir, 'store.db')})` : ''}; zone: ${settings.zone}; admin token: ${join(settings.dataDir, 'admin-token')}`);
   if (cp.tlsCaFile) io.out(`HTTPS clients should trust ${cp.tlsCaFile}`);

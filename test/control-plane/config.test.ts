@@ -13,6 +13,7 @@ test('control-plane run settings: defaults, then config file, then ZONECTL_* env
     apiTlsPort: 5682,
     apiTlsAuto: false,
     dpPort: 5678,
+    dpAddress: '0.0.0.0',
     zone: 'default',
     dataDir: './.zonectl',
     store: 'sqlite',
