@@ -113,12 +113,15 @@ async function idle() {
   const socks = [];
   let ready = 0;
   await new Promise((resolve) => {
+    // Bounded: report how many got through rather than hang (e.g. the proxy ran out of fds).
+    setTimeout(resolve, 60_000).unref();
     let next = 0;
     const open = () => {
       while (next < opts.n && next - ready < 200) {
         next++;
         const s = connect();
         s.write(h);
+        s.once('close', () => open());
         s.once('data', () => {
           ready++;
           if (ready === opts.n) resolve();

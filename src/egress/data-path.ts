@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import type { Logger } from '../core/log.js';
 import { parseClientHello } from './client-hello.js';
 import type { EgressMetrics, RejectReason } from './metrics.js';
-import { relay } from './relay.js';
+import { relay, UpstreamReader } from './relay.js';
 import { pickEndpoint, type CompiledPassthrough, type RouteTable } from './route-table.js';
 
 export interface DataPathContext {
@@ -103,7 +103,8 @@ function connectPassthrough(ctx: DataPathContext, client: net.Socket, hello: Buf
   const sni = r.route.sni;
   const started = performance.now();
   const epStats = ctx.metrics.endpointOf(sni, ep.key);
-  const up = net.connect({ host: ep.address, port: ep.port, allowHalfOpen: true, noDelay: true });
+  const reader = new UpstreamReader();
+  const up = net.connect({ host: ep.address, port: ep.port, allowHalfOpen: true, noDelay: true, onread: reader.onread });
   // The client may go away while we connect: stop connecting and account for it once.
   const abort = () => {
     up.removeAllListeners('error');
@@ -133,7 +134,7 @@ function connectPassthrough(ctx: DataPathContext, client: net.Socket, hello: Buf
       epStats.active--;
       ctx.live.delete(up);
       finish(ctx, client, sni, end, up.bytesWritten, up.bytesRead);
-    });
+    }, reader);
   });
 }
 
@@ -167,9 +168,12 @@ export function attachTerminator(ctx: DataPathContext): void {
     ctx.live.add(tlsSock);
     const started = performance.now();
     const ep = `${r.route.address}:${r.route.port}`;
+    // Plain upstreams read into a reused buffer (see UpstreamReader); TLS ones cannot (node:tls
+    // has no onread) and use the 'data' path.
+    const reader = r.origination ? undefined : new UpstreamReader();
     const up = r.origination
       ? tls.connect({ ...r.origination, allowHalfOpen: true } as tls.ConnectionOptions)
-      : net.connect({ host: r.route.address, port: r.route.port, allowHalfOpen: true, noDelay: true });
+      : net.connect({ host: r.route.address, port: r.route.port, allowHalfOpen: true, noDelay: true, onread: reader!.onread });
     const abort = () => {
       up.removeAllListeners('error');
       up.on('error', () => {});
@@ -194,11 +198,16 @@ export function attachTerminator(ctx: DataPathContext): void {
       epStats.active++;
       epStats.total++;
       ctx.live.add(up);
-      relay(tlsSock, up, (end) => {
-        epStats.active--;
-        ctx.live.delete(up);
-        finish(ctx, tlsSock, sni, end, up.bytesWritten, up.bytesRead);
-      });
+      relay(
+        tlsSock,
+        up,
+        (end) => {
+          epStats.active--;
+          ctx.live.delete(up);
+          finish(ctx, tlsSock, sni, end, up.bytesWritten, up.bytesRead);
+        },
+        reader,
+      );
     });
   });
 }

@@ -51,14 +51,15 @@ export class EgressMetrics {
     // Prometheus series are rendered from the plain counters at scrape time (collect()), so a
     // connection costs a few integer increments, not a label-hash lookup per metric.
     const registers = [this.registry];
-    const m = this;
+    // prom-client calls collect() with `this` bound to the metric, so the counters travel by name.
+    const m = { routes: this.routes, endpoints: this.endpoints, rejected: this.rejected, accepted: () => this.accepted };
     new Counter({
       name: 'zonectl_egress_downstream_connections_total',
       help: 'Connections accepted by the listener',
       registers,
       collect() {
         this.reset();
-        this.inc(m.accepted);
+        this.inc(m.accepted());
       },
     });
     new Counter({

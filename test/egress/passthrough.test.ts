@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -9,6 +9,21 @@ import type { EgressSnapshot, PassthroughRoute } from '../../src/resources/egres
 import { egress, listen, plainEcho, readN, serverPki, tlsEcho, until } from './helpers.js';
 
 const SNI = 'backend{mesh=mesh-1}';
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Hashes everything a socket delivers, pausing after every chunk so the sender sees backpressure. */
+function slowHash(s: net.Socket): Promise<string> {
+  const h = createHash('sha256');
+  return new Promise((resolve, reject) => {
+    s.on('data', (d: Buffer) => {
+      h.update(d);
+      s.pause();
+      setImmediate(() => s.resume());
+    });
+    s.on('end', () => resolve(h.digest('hex')));
+    s.on('error', reject);
+  });
+}
 
 function snapshot(endpoints: PassthroughRoute['endpoints'], version = 'v1'): EgressSnapshot {
   return { version, identities: [], routes: [{ kind: 'passthrough', sni: SNI, mesh: 'mesh-1', service: 'backend', endpoints }] };
@@ -63,6 +78,27 @@ describe('passthrough', () => {
     c.end(Buffer.concat([hello.subarray(100), tail]));
     await once(c, 'close');
     assert.deepEqual(Buffer.concat(received), Buffer.concat([hello, tail]));
+  });
+
+  test('8 MiB each way survive backpressure byte for byte (slow reader on both ends)', async (t) => {
+    const down = randomBytes(8 * 1024 * 1024);
+    const up = randomBytes(8 * 1024 * 1024);
+    let upstreamGot: Promise<string> | undefined;
+    const port = await listen(
+      t,
+      net.createServer({ allowHalfOpen: true }, (s) => {
+        upstreamGot = slowHash(s);
+        s.end(down);
+      }),
+    );
+    const e = await egress(t, snapshot([{ address: '127.0.0.1', port, weight: 1 }]));
+    const c = net.connect({ host: '127.0.0.1', port: e.port, allowHalfOpen: true });
+    t.after(() => c.destroy());
+    const h = readFileSync(new URL('../fixtures/egress/node-sni.bin', import.meta.url));
+    const clientGot = slowHash(c);
+    c.end(Buffer.concat([h, up]));
+    assert.equal(await clientGot, sha(down));
+    assert.equal(await upstreamGot, sha(Buffer.concat([h, up])));
   });
 
   test('endpoints are chosen by weight (instances)', async (t) => {

@@ -1,0 +1,215 @@
+/**
+ * Issue 7's flow with separate processes, as a user types it: `control-plane run`, `apply`,
+ * `generate zone-token`, `dp run --proxy-type=egress`, `generate tls-certificate`,
+ * `inspect zoneegresses`, `revoke zone-token`. Local servers play the zone-2 service and the
+ * external service; the test acts as a sidecar with a certificate from the mesh CA.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import tls from 'node:tls';
+import { runCli } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { eventually, freePort, spawnZonectl, type Proc } from './processes.js';
+
+const MESH = 'default';
+
+interface Cp {
+  proc: Proc;
+  url: string;
+  dpUrl: string;
+  caFile: string;
+  env: Record<string, string>;
+}
+
+async function startCp(t: TestContext, dataDir: string, ports: { api: number; dp: number }, home: string): Promise<Cp> {
+  const proc = spawnZonectl(t, ['control-plane', 'run', '--zone', 'zone-1', '--data-dir', dataDir, '--api-port', String(ports.api), '--dp-port', String(ports.dp), '--dp-address', '127.0.0.1']);
+  const [, url] = await proc.waitFor(/listening on (http:\/\/\S+)/);
+  const [, dpUrl, caFile] = await proc.waitFor(/dp-server for egresses listening on (https:\/\/\S+) \(egresses trust (\S+)\)/);
+  const configFile = join(home, 'config');
+  writeFileSync(configFile, `controlPlanes:\n- name: e2e\n  coordinates:\n    apiServer:\n      url: ${url}\ncontexts:\n- name: e2e\n  controlPlane: e2e\ncurrentContext: e2e\n`, { mode: 0o600 });
+  return { proc, url, dpUrl, caFile, env: { ZONECTL_CONFIG: configFile, HOME: home } };
+}
+
+async function zonectl(cp: Cp, args: string[], stdin?: string) {
+  const r = await runCli(args, { env: cp.env, stdin });
+  return r;
+}
+
+async function ok(cp: Cp, args: string[], stdin?: string): Promise<string> {
+  const r = await zonectl(cp, args, stdin);
+  assert.equal(r.code, 0, `zonectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+interface Egress {
+  proc: Proc;
+  port: number;
+  adminPort: number;
+}
+
+async function startEgressProc(t: TestContext, cp: Cp, dir: string, name: string, tokenFile: string): Promise<Egress> {
+  const dataplaneFile = join(dir, `${name}.yaml`);
+  writeFileSync(dataplaneFile, `type: ZoneEgress\nname: ${name}\nnetworking:\n  address: 127.0.0.1\n  port: {{ port }}\n  admin:\n    port: 0\n`);
+  const proc = spawnZonectl(t, ['dp', 'run', '--proxy-type=egress', `--cp-address=${cp.dpUrl}`, '--ca-cert-file', cp.caFile, `--dataplane-token-file=${tokenFile}`, `--dataplane-file=${dataplaneFile}`, '--dataplane-var', 'port=0', '--drain-time', '1s']);
+  const m = await proc.waitFor(/egress \S+ listening on [\d.]+:(\d+), admin [\d.]+:(\d+)/);
+  const egress = { proc, port: Number(m[1]), adminPort: Number(m[2]) };
+  await eventually(`${name} /ready`, async () => (await fetch(`http://127.0.0.1:${egress.adminPort}/ready`)).status === 200);
+  return egress;
+}
+
+/** The sidecar: TLS to the egress with a tag SNI and a mesh client certificate. */
+async function sidecar(port: number, sni: string, id: { cert: string; key: string; ca: string }, payload: string): Promise<{ peer: string; reply: string }> {
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: sni, cert: id.cert, key: id.key, ca: id.ca, checkServerIdentity: () => undefined });
+  await once(socket, 'secureConnect');
+  const peer = socket.getPeerCertificate().subjectaltname ?? '';
+  socket.end(payload);
+  let reply = '';
+  socket.setEncoding('utf8').on('data', (d: string) => (reply += d));
+  await once(socket, 'close');
+  return { peer, reply };
+}
+
+async function localServers(t: TestContext, cp: Cp, dir: string) {
+  // The zone-2 service behind its ingress: TLS with a server certificate from the mesh CA.
+  await ok(cp, ['generate', 'tls-certificate', '--type', 'server', '--mesh', MESH, '--tag', 'kuma.io/service=backend', '--cert-file', join(dir, 'backend.crt'), '--key-file', join(dir, 'backend.key')]);
+  const backend = tls.createServer({ cert: readFileSync(join(dir, 'backend.crt')), key: readFileSync(join(dir, 'backend.key')) }, (s) => {
+    s.on('error', () => s.destroy());
+    s.write('backend: ');
+    s.pipe(s);
+  });
+  backend.listen(0, '127.0.0.1');
+  await once(backend, 'listening');
+  const external = http.createServer((req, res) => res.end(`external saw ${req.method} ${req.url}`));
+  external.listen(0, '127.0.0.1');
+  await once(external, 'listening');
+  t.after(() => {
+    backend.close();
+    external.close();
+    external.closeAllConnections();
+  });
+  return { backendPort: (backend.address() as AddressInfo).port, externalPort: (external.address() as AddressInfo).port };
+}
+
+function manifests(backendPort: number, externalPort: number): string {
+  return `type: Mesh
+name: ${MESH}
+mtls:
+  enabledBackend: ca-1
+  backends:
+  - name: ca-1
+    type: builtin
+routing:
+  zoneEgress: true
+---
+type: ZoneIngress
+name: zoneingress-zone-2
+zone: zone-2
+networking:
+  address: 127.0.0.1
+  port: ${backendPort}
+  advertisedAddress: 127.0.0.1
+  advertisedPort: ${backendPort}
+availableServices:
+- mesh: ${MESH}
+  instances: 1
+  tags:
+    kuma.io/service: backend
+---
+type: ExternalService
+mesh: ${MESH}
+name: httpbin
+networking:
+  address: 127.0.0.1:${externalPort}
+tags:
+  kuma.io/service: httpbin
+`;
+}
+
+describe('egress flow with separate processes', { concurrency: false }, () => {
+  test('happy path, token rejections, propagation to two egresses, and a control-plane restart', async (t) => {
+    const dir = tmpDir(t, 'zonectl-e2e-');
+    const dataDir = join(dir, 'cp');
+    const ports = { api: await freePort(), dp: await freePort() };
+    let cp = await startCp(t, dataDir, ports, dir);
+
+    // The mesh first (its CA signs the zone-2 service's certificate), then the rest.
+    await ok(cp, ['apply', '-f', '-'], manifests(1, 1).split('---')[0]);
+    const { backendPort, externalPort } = await localServers(t, cp, dir);
+    const applied = await ok(cp, ['apply', '-f', '-'], manifests(backendPort, externalPort));
+    assert.match(applied, /ZoneIngress "zoneingress-zone-2" created/);
+    assert.match(applied, /ExternalService "httpbin" created/);
+
+    const tokenFile = join(dir, 'egress.token');
+    writeFileSync(tokenFile, await ok(cp, ['generate', 'zone-token', '--zone', 'zone-1', '--scope', 'egress', '--valid-for', '1h']), { mode: 0o600 });
+    const egress1 = await startEgressProc(t, cp, dir, 'zoneegress-1', tokenFile);
+
+    await ok(cp, ['generate', 'tls-certificate', '--type', 'client', '--mesh', MESH, '--tag', 'kuma.io/service=web', '--cert-file', join(dir, 'web.crt'), '--key-file', join(dir, 'web.key'), '--ca-cert-file-out', join(dir, 'ca.crt')]);
+    const web = { cert: readFileSync(join(dir, 'web.crt'), 'utf8'), key: readFileSync(join(dir, 'web.key'), 'utf8'), ca: readFileSync(join(dir, 'ca.crt'), 'utf8') };
+
+    // Cross-zone: passthrough, the sidecar's TLS ends at the zone-2 service.
+    const cross = await sidecar(egress1.port, `backend{mesh=${MESH}}`, web, 'ping');
+    assert.match(cross.peer, /URI:spiffe:\/\/default\/backend/);
+    assert.equal(cross.reply, 'backend: ping');
+    // External: mTLS terminated by the egress identity, then plain TCP to the external server.
+    const ext = await sidecar(egress1.port, `httpbin{mesh=${MESH}}`, web, 'GET /anything HTTP/1.1\r\nHost: httpbin\r\nConnection: close\r\n\r\n');
+    assert.match(ext.peer, /URI:spiffe:\/\/default\/zone-egress/);
+    assert.match(ext.reply, /^HTTP\/1\.1 200 OK[\s\S]*external saw GET \/anything$/);
+
+    const inspect = await ok(cp, ['inspect', 'zoneegresses']);
+    assert.match(inspect, /^zoneegress-1 +Online +/m);
+
+    // Tokens the control plane must refuse, each with its own message, and the egress exits non-zero.
+    const refuse = async (label: string, token: string, message: RegExp) => {
+      const file = join(dir, `${label}.token`);
+      writeFileSync(file, token, { mode: 0o600 });
+      const dataplaneFile = join(dir, `${label}.yaml`);
+      writeFileSync(dataplaneFile, `type: ZoneEgress\nname: ze-${label}\nnetworking:\n  address: 127.0.0.1\n  port: 0\n  admin:\n    port: 0\n`);
+      const r = await runCli(['dp', 'run', '--proxy-type=egress', `--cp-address=${cp.dpUrl}`, '--ca-cert-file', cp.caFile, `--dataplane-token-file=${file}`, `--dataplane-file=${dataplaneFile}`], { env: cp.env });
+      assert.notEqual(r.code, 0, `${label}: dp run should fail`);
+      assert.match(r.stderr, message, `${label}: ${r.stderr}`);
+    };
+    await refuse('wrong-scope', await ok(cp, ['generate', 'zone-token', '--zone', 'zone-1', '--scope', 'ingress', '--valid-for', '1h']), /egress is out of token's scope: \[ingress\]/);
+    await refuse('wrong-zone', await ok(cp, ['generate', 'zone-token', '--zone', 'zone-9', '--scope', 'egress', '--valid-for', '1h']), /zone-9/);
+    const revoked = await ok(cp, ['generate', 'zone-token', '--zone', 'zone-1', '--scope', 'egress', '--valid-for', '1h']);
+    await ok(cp, ['revoke', 'zone-token', revoked]);
+    await refuse('revoked', revoked, /revoked/);
+    // Expired: signed offline with the control plane's own key, on a clock two hours back.
+    const secret = (await (await fetch(`${cp.url}/global-secrets/zone-token-signing-key-1`)).json()) as { data: string };
+    writeFileSync(join(dir, 'signing.pem'), Buffer.from(secret.data, 'base64'), { mode: 0o600 });
+    const old = await runCli(['generate', 'zone-token', '--signing-key-path', join(dir, 'signing.pem'), '--kid', '1', '--zone', 'zone-1', '--scope', 'egress', '--valid-for', '1h'], { env: { ...cp.env, ZONECTL_FIXED_CLOCK: new Date(Date.now() - 2 * 3_600_000).toISOString() } });
+    assert.equal(old.code, 0, old.stderr);
+    await refuse('expired', old.stdout, /expired/);
+
+    // A change reaches two egresses within 1 s.
+    const egress2 = await startEgressProc(t, cp, dir, 'zoneegress-2', tokenFile);
+    const sniOf = async (e: Egress) => JSON.stringify(await (await fetch(`http://127.0.0.1:${e.adminPort}/config_dump`)).json());
+    const es2 = `type: ExternalService\nmesh: ${MESH}\nname: api\nnetworking:\n  address: 127.0.0.1:${externalPort}\ntags:\n  kuma.io/service: api\n`;
+    await ok(cp, ['apply', '-f', '-'], es2);
+    const applyDone = Date.now();
+    await Promise.all([egress1, egress2].map((e) => eventually('the new route', async () => (await sniOf(e)).includes(`api{mesh=${MESH}}`), 5000)));
+    const elapsed = Date.now() - applyDone;
+    assert.ok(elapsed < 1000, `the change took ${elapsed} ms to reach both egresses`);
+
+    // The control plane goes away: the egress keeps routing on its last snapshot...
+    assert.equal(await cp.proc.stop('SIGTERM'), 0);
+    assert.equal((await sidecar(egress1.port, `backend{mesh=${MESH}}`, web, 'still there?')).reply, 'backend: still there?');
+    // ...and when it comes back on the same ports, the egress reconnects and is Online again.
+    cp = await startCp(t, dataDir, ports, dir);
+    await eventually('zoneegress-1 Online after the restart', async () => {
+      const overview = (await (await fetch(`${cp.url}/zoneegresses/zoneegress-1/_overview`)).json()) as { zoneEgressInsight?: { subscriptions?: { disconnectTime?: string }[] } };
+      const subs = overview.zoneEgressInsight?.subscriptions ?? [];
+      return subs.length >= 2 && !subs[subs.length - 1].disconnectTime;
+    }, 15_000);
+    assert.match(await ok(cp, ['inspect', 'zoneegresses']), /^zoneegress-1 +Online +/m);
+    assert.equal((await sidecar(egress1.port, `api{mesh=${MESH}}`, web, 'GET /after HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n')).reply.endsWith('external saw GET /after'), true);
+
+    // SIGTERM drains and exits 0.
+    assert.equal(await egress1.proc.stop('SIGTERM'), 0);
+    assert.equal(await egress2.proc.stop('SIGTERM'), 0);
+  });
+});
