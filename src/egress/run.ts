@@ -2,7 +2,7 @@
  * `zonectl dp run --proxy-type=egress`: resolve where to listen (ZoneEgress dataplane file, flag
  * overrides), start the proxy, feed it routes, and live until SIGTERM/SIGINT (drain, then return).
  * Routes come from a static file (reloaded on SIGHUP and on change) or, with --cp-address, from the
- * control plane (that session is wired in by the next issue).
+ * control plane's dp-server (cp-session-run.ts: bootstrap with the zone token, then the snapshot stream).
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError, ValidationError, isZonectlError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { startEgress, type EgressHandle } from './egress.js';
+import { runEgressFromControlPlane } from './cp-session-run.js';
 import { loadRoutesFile } from './routes-file.js';
 
 export const DEFAULT_PORT = 10002; // Kuma's default ZoneEgress port
@@ -21,6 +22,13 @@ export interface RunEgressOptions {
   cpAddress?: string;
   dataplaneFile?: string;
   dataplaneTokenFile?: string;
+  /** `--dataplane-var k=v` values for `{{ k }}` templates in the dataplane file (control-plane mode). */
+  dataplaneVars?: Record<string, string>;
+  /** CA that signed the dp-server's certificate (`<data-dir>/dp-server/ca.crt` of the control plane). */
+  caCertFile?: string;
+  skipVerify?: boolean;
+  /** zonectl version, reported to the control plane (ZoneEgressInsight). */
+  version?: string;
   address?: string;
   port?: number;
   adminAddress?: string;
@@ -33,6 +41,8 @@ export interface RunEgressOptions {
 }
 
 export interface Listening {
+  /** ZoneEgress name (from the dataplane file), when there is one. */
+  name?: string;
   address: string;
   port: number;
   adminAddress: string;
@@ -61,9 +71,7 @@ export async function runEgress(opts: RunEgressOptions, onListening?: (l: Listen
   if (!opts.routesFile && !opts.cpAddress) {
     throw new UsageError('no routes source: pass --routes-file F (static routes) or --cp-address URL (control plane)');
   }
-  if (opts.cpAddress && !opts.routesFile) {
-    throw new UsageError(`--cp-address ${opts.cpAddress}: running from a control plane is not available in this build yet; use --routes-file F`);
-  }
+  if (opts.cpAddress) return runFromControlPlane(opts, opts.cpAddress, onListening);
   const dp = opts.dataplaneFile ? await readDataplaneFile(opts.dataplaneFile) : {};
   const routesFile = resolve(opts.routesFile!);
   const snapshot = await loadRoutesFile(routesFile);
@@ -77,7 +85,7 @@ export async function runEgress(opts: RunEgressOptions, onListening?: (l: Listen
     logger: log,
     snapshot,
   });
-  onListening?.({ address: egress.address, port: egress.port, adminAddress: egress.adminAddress, adminPort: egress.adminPort });
+  onListening?.({ name: dp.name, address: egress.address, port: egress.port, adminAddress: egress.adminAddress, adminPort: egress.adminPort });
   const stopWatching = watchRoutes(routesFile, egress, log);
   try {
     await untilTerminated(opts.stop, log);
@@ -86,6 +94,32 @@ export async function runEgress(opts: RunEgressOptions, onListening?: (l: Listen
   }
   await egress.drain();
   log.info('drained; exiting');
+}
+
+async function runFromControlPlane(opts: RunEgressOptions, cpAddress: string, onListening?: (l: Listening) => void): Promise<void> {
+  if (!opts.dataplaneFile) throw new UsageError('--cp-address needs --dataplane-file: the ZoneEgress this proxy registers as');
+  if (!opts.dataplaneTokenFile) throw new UsageError('--cp-address needs --dataplane-token-file: a zone token with the egress scope (zonectl generate zone-token --scope egress)');
+  if (opts.skipVerify) opts.logger.warn('--skip-verify: the dp-server certificate is not checked; anyone on the path can impersonate the control plane');
+  await runEgressFromControlPlane(
+    {
+      cpAddress,
+      caCertFile: opts.caCertFile,
+      skipVerify: opts.skipVerify,
+      tokenFile: opts.dataplaneTokenFile,
+      dataplaneFile: opts.dataplaneFile,
+      dataplaneVars: opts.dataplaneVars,
+      version: opts.version ?? 'unknown',
+      address: opts.address,
+      port: opts.port,
+      adminAddress: opts.adminAddress,
+      adminPort: opts.adminPort,
+      drainTimeMs: opts.drainTimeMs,
+      clientHelloTimeoutMs: opts.clientHelloTimeoutMs,
+      logger: opts.logger,
+      stop: opts.stop,
+    },
+    ({ egress, resource }) => onListening?.({ name: resource.name, address: egress.address, port: egress.port, adminAddress: egress.adminAddress, adminPort: egress.adminPort }),
+  );
 }
 
 function untilTerminated(stop: AbortSignal | undefined, log: Logger): Promise<void> {

@@ -3,6 +3,7 @@ import { BaseCommand } from '../../cli/base.js';
 import { parseGoDuration } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
+import { parseVars } from '../../cli/apply/vars.js';
 import { runEgress } from '../../egress/run.js';
 
 function duration(flag: string) {
@@ -25,6 +26,7 @@ export default class DpRun extends BaseCommand {
   static override examples = [
     '<%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --port 10002 --admin-port 9901',
     '<%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --dataplane-file zoneegress.yaml --drain-time 5s',
+    '<%= config.bin %> dp run --proxy-type=egress --cp-address=https://127.0.0.1:5678 --ca-cert-file .zonectl/dp-server/ca.crt --dataplane-token-file=egress.token --dataplane-file=zoneegress.yaml',
   ];
 
   static override flags = {
@@ -33,6 +35,9 @@ export default class DpRun extends BaseCommand {
     'cp-address': Flags.string({ description: 'control plane dp-server URL, e.g. https://127.0.0.1:5678', exclusive: ['routes-file'] }),
     'dataplane-token-file': Flags.string({ description: 'zone token (scope egress) for the control plane', dependsOn: ['cp-address'] }),
     'dataplane-file': Flags.string({ description: 'ZoneEgress resource (YAML); its networking.address/port/admin.port are the defaults' }),
+    'dataplane-var': Flags.string({ description: 'k=v for {{ k }} templates in the dataplane file (repeatable)', multiple: true, multipleNonGreedy: true, dependsOn: ['cp-address'] }),
+    'ca-cert-file': Flags.string({ description: "CA of the control plane's dp-server certificate (<data-dir>/dp-server/ca.crt)", dependsOn: ['cp-address'] }),
+    'skip-verify': Flags.boolean({ description: "do not verify the dp-server's certificate (insecure; prints a warning)", dependsOn: ['cp-address'], default: false }),
     address: Flags.string({ description: 'listener address (overrides the dataplane file) [default: 0.0.0.0]' }),
     port: Flags.custom<number>({ description: 'listener port (overrides the dataplane file) [default: 10002]', parse: port('port') })(),
     'admin-address': Flags.string({ description: 'admin API address [default: 127.0.0.1]' }),
@@ -49,6 +54,10 @@ export default class DpRun extends BaseCommand {
       cpAddress: flags['cp-address'],
       dataplaneFile: flags['dataplane-file'],
       dataplaneTokenFile: flags['dataplane-token-file'],
+      dataplaneVars: flags['dataplane-var'] ? parseVars(flags['dataplane-var']) : undefined,
+      caCertFile: flags['ca-cert-file'],
+      skipVerify: flags['skip-verify'],
+      version: this.config.version,
       address: flags.address,
       port: flags.port,
       adminAddress: flags['admin-address'],
@@ -56,6 +65,6 @@ export default class DpRun extends BaseCommand {
       drainTimeMs: flags['drain-time'],
       clientHelloTimeoutMs: flags['client-hello-timeout'],
       logger: createLogger('egress', { level: flags['log-level'] }),
-    });
+    }, (l) => this.log(`egress${l.name ? ` ${l.name}` : ''} listening on ${l.address}:${l.port}, admin ${l.adminAddress}:${l.adminPort}`));
   }
 }
