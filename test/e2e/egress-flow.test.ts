@@ -162,6 +162,11 @@ describe('egress flow with separate processes', { concurrency: false }, () => {
 
     const inspect = await ok(cp, ['inspect', 'zoneegresses']);
     assert.match(inspect, /^zoneegress-1 +Online +/m);
+    // The egress's admin output through the control plane; its private keys never leave it.
+    const dump = await ok(cp, ['inspect', 'zoneegress', 'zoneegress-1', '--type', 'config-dump']);
+    assert.match(dump, /backend\{mesh=default\}/);
+    assert.doesNotMatch(dump, /BEGIN PRIVATE KEY/);
+    assert.match(await ok(cp, ['inspect', 'zoneegress', 'zoneegress-1', '--type', 'stats']), /\S/);
 
     // Tokens the control plane must refuse, each with its own message, and the egress exits non-zero.
     const refuse = async (label: string, token: string, message: RegExp) => {
