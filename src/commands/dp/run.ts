@@ -37,7 +37,7 @@ export default class DpRun extends BaseCommand {
     'dataplane-file': Flags.string({ description: 'ZoneEgress resource (YAML); its networking.address/port/admin.port are the defaults' }),
     'dataplane-var': Flags.string({ description: 'k=v for {{ k }} templates in the dataplane file (repeatable)', multiple: true, multipleNonGreedy: true, dependsOn: ['cp-address'] }),
     'ca-cert-file': Flags.string({ description: "CA of the control plane's dp-server certificate (<data-dir>/dp-server/ca.crt)", dependsOn: ['cp-address'] }),
-    'skip-verify': Flags.boolean({ description: "do not verify the dp-server's certificate (insecure; prints a warning)", dependsOn: ['cp-address'], default: false }),
+    'skip-verify': Flags.boolean({ description: "do not verify the dp-server's certificate (insecure; prints a warning)", dependsOn: ['cp-address'] }),
     address: Flags.string({ description: 'listener address (overrides the dataplane file) [default: 0.0.0.0]' }),
     port: Flags.custom<number>({ description: 'listener port (overrides the dataplane file) [default: 10002]', parse: port('port') })(),
     'admin-address': Flags.string({ description: 'admin API address [default: 127.0.0.1]' }),
