@@ -7,6 +7,7 @@
 // core and neither competes with the load; when the client core saturates first, throughput
 // ratios approach 1 and the proxy CPU figures (from /proc/<pid>/stat) are what tells them apart.
 // Env: BENCH_ROUNDS (default 3), BENCH_SECONDS (default 3), BENCH_IDLE (default 9900).
+// Flags: --only PHASE[,PHASE] (bulk, connrate, latency, tls, rss).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -20,8 +21,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 // 2 fds per relayed connection, a hard limit of 20,000 open files per process here (not raisable
 // in this container), and node's own ~30 fds (epoll, pipes, inotify): 9,900 fits.
 const IDLE = Number(process.env.BENCH_IDLE ?? 9900);
-// BENCH_PHASES=bulk,connrate,latency,tls,rss runs a subset (while tuning).
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'bulk,connrate,latency,tls,rss').split(','));
+// BENCH_PHASES=bulk,connrate,latency,tls,rss (or `--only connrate,latency`) runs a subset (while tuning).
+const onlyAt = process.argv.indexOf('--only');
+const PHASES = new Set((onlyAt > 0 ? process.argv[onlyAt + 1] : (process.env.BENCH_PHASES ?? 'bulk,connrate,latency,tls,rss')).split(','));
 const PROXY_CPU = '1';
 const LOAD_CPU = '0';
 const TICK = 100; // USER_HZ

@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../core/log.js';
 import { parseClientHello } from './client-hello.js';
-import type { EgressMetrics, RejectReason } from './metrics.js';
+import type { EgressMetrics, EndpointCounters, RejectReason } from './metrics.js';
 import { relay, UpstreamReader } from './relay.js';
 import { pickEndpoint, type CompiledPassthrough, type RouteTable } from './route-table.js';
 
@@ -24,71 +24,175 @@ export interface DataPathContext {
   live: Set<net.Socket | tls.TLSSocket>;
   /** Set when drain time ran out: connections closed from then on count as `drained`. */
   forceClosed: boolean;
+  /** ClientHello deadlines (`new HelloDeadlines(clientHelloTimeoutMs)`). */
+  deadlines: HelloDeadlines;
+}
+
+/** Client bytes kept while the upstream connects before the client is paused (TLS clients wait for the ServerHello, so this is rare). */
+const EARLY_MAX = 64 * 1024;
+
+const kConn = Symbol('zonectl.conn');
+
+/**
+ * One accepted socket until it is relayed or rejected. The listeners are shared functions that
+ * find this state on the socket (`kConn`), not closures per connection: at thousands of new
+ * connections per second the closures' allocation is measurable GC time.
+ */
+class PendingConn {
+  /** The bytes read so far (the ClientHello, plus whatever followed it in the same reads). */
+  buf: Buffer | undefined = undefined;
+  /** Hello parsed or rejected: the deadline no longer applies and 'data' now means early bytes. */
+  settled = false;
+  /** Client bytes that arrived after the hello while the upstream connects. */
+  early: Buffer[] | undefined = undefined;
+  earlyBytes = 0;
+  route: CompiledPassthrough | undefined = undefined;
+  idx = 0;
+  mayRetry = true;
+  started = 0;
+  up: net.Socket | undefined = undefined;
+  reader: UpstreamReader | undefined = undefined;
+  epStats: EndpointCounters | undefined = undefined;
+  constructor(
+    readonly ctx: DataPathContext,
+    readonly client: net.Socket,
+    readonly deadline: number,
+  ) {}
+}
+type Tagged = { [kConn]: PendingConn };
+const connOf = (s: net.Socket): PendingConn => (s as unknown as Tagged)[kConn];
+
+/**
+ * ClientHello deadlines of one listener. Every connection has the same timeout, so instead of a
+ * setTimeout/clearTimeout pair per connection (a Timeout object, timer-list bookkeeping, and a
+ * libuv clock read each), one timer sweeps the connections still reading their hello. It fires at
+ * most SLACK late; it is armed only while some connection waits, and unref'd.
+ */
+export class HelloDeadlines {
+  private readonly waiting = new Set<PendingConn>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly tick: number;
+  constructor(readonly timeoutMs: number) {
+    // 1/10 of the timeout, between 10 ms and 500 ms: a 5 s timeout fires within 5.0-5.5 s.
+    this.tick = Math.min(500, Math.max(10, Math.floor(timeoutMs / 10)));
+  }
+  add(c: PendingConn): void {
+    this.waiting.add(c);
+    if (!this.timer) this.arm();
+  }
+  delete(c: PendingConn): void {
+    this.waiting.delete(c);
+  }
+  private arm(): void {
+    this.timer = setTimeout(() => this.sweep(), this.tick);
+    this.timer.unref();
+  }
+  private sweep(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    for (const c of this.waiting) if (c.deadline <= now) reject(c, 'timeout');
+    if (this.waiting.size > 0) this.arm();
+  }
+}
+
+function settle(c: PendingConn): void {
+  c.settled = true;
+  c.ctx.deadlines.delete(c);
+}
+
+function reject(c: PendingConn, reason: RejectReason): void {
+  settle(c);
+  c.ctx.metrics.reject(reason);
+  c.client.destroy();
 }
 
 /** Handles one accepted socket until it is routed or rejected. */
 export function onConnection(ctx: DataPathContext, client: net.Socket): void {
   ctx.metrics.onAccept();
-  let buf: Buffer | undefined;
-  let settled = false;
-  const reject = (reason: RejectReason) => {
-    settled = true;
-    cleanup();
-    ctx.metrics.reject(reason);
-    client.destroy();
-  };
-  const timer = setTimeout(() => reject('timeout'), ctx.clientHelloTimeoutMs);
-  const onData = (chunk: Buffer) => {
-    buf = buf === undefined ? chunk : Buffer.concat([buf, chunk]);
-    const hello = parseClientHello(buf);
-    if (!hello.ok) {
-      if (hello.reason !== 'need-more') reject(hello.reason);
-      return;
-    }
-    settled = true;
-    cleanup();
-    client.pause();
-    route(ctx, client, buf, hello.sni);
-  };
-  const onEnd = () => {
-    // EOF before a whole ClientHello: a truncated hello, or a bare TCP probe (no bytes, not counted).
-    if (settled) return;
-    if (buf) reject('malformed');
-    else {
-      settled = true;
-      cleanup();
-      client.destroy();
-    }
-  };
-  const onError = () => {
-    if (!settled) {
-      settled = true;
-      cleanup();
-    }
-    client.destroy();
-  };
-  function cleanup() {
-    clearTimeout(timer);
-    client.removeListener('data', onData);
-    client.removeListener('end', onEnd);
-  }
-  client.on('data', onData);
-  client.on('end', onEnd);
+  const c = new PendingConn(ctx, client, performance.now() + ctx.clientHelloTimeoutMs);
+  (client as unknown as Tagged)[kConn] = c;
+  ctx.deadlines.add(c);
+  client.on('data', onClientData);
+  client.on('end', onClientEnd);
+  client.on('close', onClientClose);
   // Stays for the connection's life: a later error is handled by relay(), this one only keeps an
   // early reset from becoming an uncaught exception.
-  client.on('error', onError);
+  client.on('error', onClientError);
 }
 
-function route(ctx: DataPathContext, client: net.Socket, hello: Buffer, sni: string | undefined): void {
+function onClientData(this: net.Socket, chunk: Buffer): void {
+  const c = connOf(this);
+  if (c.settled) {
+    // The upstream is connecting: keep the bytes (written after the hello), within a bound.
+    (c.early ??= []).push(chunk);
+    c.earlyBytes += chunk.length;
+    if (c.earlyBytes >= EARLY_MAX) this.pause();
+    return;
+  }
+  const buf = (c.buf = c.buf === undefined ? chunk : Buffer.concat([c.buf, chunk]));
+  const hello = parseClientHello(buf);
+  if (!hello.ok) {
+    if (hello.reason !== 'need-more') reject(c, hello.reason);
+    return;
+  }
+  settle(c);
+  route(c, buf, hello.sni);
+}
+
+function onClientEnd(this: net.Socket): void {
+  const c = connOf(this);
+  // After the hello, a FIN is the relay's business (it checks readableEnded once connected).
+  if (c.settled) return;
+  // EOF before a whole ClientHello: a truncated hello, or a bare TCP probe (no bytes, not counted).
+  if (c.buf) return reject(c, 'malformed');
+  settle(c);
+  this.destroy();
+}
+
+function onClientError(this: net.Socket): void {
+  const c = connOf(this);
+  if (!c.settled) settle(c);
+  this.destroy();
+}
+
+/** The client went away: stop reading its hello, or stop connecting for it (accounted once). */
+function onClientClose(this: net.Socket): void {
+  const c = connOf(this);
+  if (!c.settled) return settle(c);
+  const up = c.up;
+  if (!up || !c.route) return;
+  c.up = undefined;
+  up.removeListener('error', onUpstreamError);
+  up.on('error', ignore);
+  up.destroy();
+  finish(c.ctx, this, c.route.route.sni, 'error', 0, 0);
+}
+
+function ignore(): void {}
+
+/** Stops the hello listeners: from here on the socket belongs to relay() or node:tls. */
+function release(client: net.Socket): void {
+  client.removeListener('data', onClientData);
+  client.removeListener('end', onClientEnd);
+  client.removeListener('close', onClientClose);
+}
+
+function route(c: PendingConn, hello: Buffer, sni: string | undefined): void {
+  const { ctx, client } = c;
   if (sni === undefined) return rejectRouted(ctx, client, 'no-sni');
   const r = ctx.table()?.routes.get(sni);
   if (!r) return rejectRouted(ctx, client, 'unknown-sni');
   if (r.kind === 'passthrough') {
     ctx.metrics.opened(sni);
-    return connectPassthrough(ctx, client, hello, r, pickEndpoint(r, ctx.random), true);
+    // The client keeps flowing while the upstream connects (a pause now and a resume later each
+    // cost an epoll_ctl); onClientData keeps what arrives meanwhile.
+    c.route = r;
+    return connectPassthrough(c, pickEndpoint(r, ctx.random));
   }
   // Put the hello back and let node:tls read it: a TLSSocket wrapping a socket with buffered
   // readable data feeds that data to the TLS engine first.
+  release(client);
+  client.pause();
   client.unshift(hello);
   ctx.terminator.emit('connection', client);
 }
@@ -98,44 +202,65 @@ function rejectRouted(ctx: DataPathContext, client: net.Socket, reason: RejectRe
   client.destroy();
 }
 
-function connectPassthrough(ctx: DataPathContext, client: net.Socket, hello: Buffer, r: CompiledPassthrough, idx: number, mayRetry: boolean): void {
+function connectPassthrough(c: PendingConn, idx: number): void {
+  const r = c.route!;
   const ep = r.endpoints[idx];
+  c.idx = idx;
+  c.started = performance.now();
+  c.epStats = c.ctx.metrics.endpointFor(r.route.sni, ep);
+  c.reader = new UpstreamReader();
+  const up = net.connect({ host: ep.address, port: ep.port, allowHalfOpen: true, noDelay: true, onread: c.reader.onread });
+  c.up = up;
+  (up as unknown as Tagged)[kConn] = c;
+  up.on('error', onUpstreamError);
+  up.on('connect', onUpstreamConnect); // fires at most once
+
+}
+
+function onUpstreamError(this: net.Socket, err: NodeJS.ErrnoException): void {
+  const c = connOf(this);
+  const { ctx, client } = c;
+  const r = c.route!;
   const sni = r.route.sni;
-  const started = performance.now();
-  const epStats = ctx.metrics.endpointOf(sni, ep.key);
-  const reader = new UpstreamReader();
-  const up = net.connect({ host: ep.address, port: ep.port, allowHalfOpen: true, noDelay: true, onread: reader.onread });
-  // The client may go away while we connect: stop connecting and account for it once.
-  const abort = () => {
-    up.removeAllListeners('error');
-    up.on('error', () => {});
-    up.destroy();
-    finish(ctx, client, sni, 'error', 0, 0);
-  };
-  client.once('close', abort);
-  up.once('error', (err: NodeJS.ErrnoException) => {
-    client.removeListener('close', abort);
-    ctx.metrics.connectFailed(sni, ep.key);
-    ctx.log.debug({ sni, endpoint: ep.key, code: err.code }, 'upstream connect failed');
-    // "if the connect fails, try the next endpoint once" (issue 6).
-    if (mayRetry && r.endpoints.length > 1) return connectPassthrough(ctx, client, hello, r, (idx + 1) % r.endpoints.length, false);
-    client.destroy();
-    finish(ctx, client, sni, 'upstream-connect-failed', 0, 0);
-  });
-  up.once('connect', () => {
-    client.removeListener('close', abort);
-    up.removeAllListeners('error');
-    ctx.metrics.connected(sni, ep.key, (performance.now() - started) / 1000);
-    epStats.active++;
-    epStats.total++;
-    ctx.live.add(up);
-    up.write(hello);
-    relay(client, up, (end) => {
+  const ep = r.endpoints[c.idx];
+  c.up = undefined;
+  ctx.metrics.connectFailed(sni, ep.key);
+  ctx.log.debug({ sni, endpoint: ep.key, code: err.code }, 'upstream connect failed');
+  // "if the connect fails, try the next endpoint once" (issue 6).
+  if (c.mayRetry && r.endpoints.length > 1) {
+    c.mayRetry = false;
+    return connectPassthrough(c, (c.idx + 1) % r.endpoints.length);
+  }
+  release(client);
+  client.destroy();
+  finish(ctx, client, sni, 'upstream-connect-failed', 0, 0);
+}
+
+function onUpstreamConnect(this: net.Socket): void {
+  const c = connOf(this);
+  const up = c.up!; // === this
+  const { ctx, client } = c;
+  const sni = c.route!.route.sni;
+  const epStats = c.epStats!;
+  release(client);
+  up.removeListener('error', onUpstreamError);
+  ctx.metrics.connectedTo(epStats, sni, (performance.now() - c.started) / 1000);
+  epStats.active++;
+  epStats.total++;
+  ctx.live.add(up);
+  up.write(c.buf!);
+  if (c.early) for (const b of c.early) up.write(b);
+  c.buf = c.early = undefined;
+  relay(
+    client,
+    up,
+    (end) => {
       epStats.active--;
       ctx.live.delete(up);
       finish(ctx, client, sni, end, up.bytesWritten, up.bytesRead);
-    }, reader);
-  });
+    },
+    c.reader,
+  );
 }
 
 function finish(ctx: DataPathContext, client: net.Socket | tls.TLSSocket, sni: string, end: 'closed' | 'error' | 'upstream-connect-failed', bytesIn: number, bytesOut: number): void {

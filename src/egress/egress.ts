@@ -9,7 +9,7 @@ import { ValidationError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { EgressSnapshot } from '../resources/egress-config.js';
 import { createAdminServer, type ReadyState } from './admin.js';
-import { attachTerminator, onConnection, type DataPathContext } from './data-path.js';
+import { attachTerminator, HelloDeadlines, onConnection, type DataPathContext } from './data-path.js';
 import { EgressMetrics, REJECT_REASONS, type RejectReason, type RouteCounters } from './metrics.js';
 import { compileSnapshot, type RouteTable } from './route-table.js';
 
@@ -124,14 +124,19 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     random: opts.random ?? Math.random,
     live: new Set(),
     forceClosed: false,
+    deadlines: new HelloDeadlines(clientHelloTimeoutMs),
   };
   attachTerminator(ctx);
 
   // Every accepted socket, routed or not, so close() and drain leave nothing behind.
   const pending = new Set<net.Socket>();
+  // One shared listener rather than a closure per connection ('close' fires once).
+  const forget = function (this: net.Socket) {
+    pending.delete(this);
+  };
   const listener = net.createServer({ allowHalfOpen: true, noDelay: true }, (sock) => {
     pending.add(sock);
-    sock.once('close', () => pending.delete(sock));
+    sock.on('close', forget);
     onConnection(ctx, sock);
   });
   const admin = createAdminServer({ state, table: () => table, metrics, appliedAt: () => appliedAt, lastRejection: () => lastRejection });

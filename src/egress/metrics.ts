@@ -44,6 +44,7 @@ export class EgressMetrics {
   readonly routes = new Map<string, RouteCounters>();
   readonly endpoints = new Map<string, EndpointCounters>();
   private readonly latency = new Map<string, LatencyHistogram>();
+  private readonly endpointCache = new WeakMap<object, EndpointCounters>();
   accepted = 0;
   upstreamConnectFailures = 0;
 
@@ -173,6 +174,16 @@ export class EgressMetrics {
     return e;
   }
 
+  /**
+   * endpointOf() for a compiled endpoint (one object per route and endpoint in a route table),
+   * cached by identity: no `sni::address:port` key to build and hash per connection.
+   */
+  endpointFor(sni: string, ep: { key: string }): EndpointCounters {
+    let e = this.endpointCache.get(ep);
+    if (!e) this.endpointCache.set(ep, (e = this.endpointOf(sni, ep.key)));
+    return e;
+  }
+
   /** Counters of one upstream of one route; `endpoint` is `address:port`. */
   endpointOf(sni: string, endpoint: string): EndpointCounters {
     return this.endpoint(`${sni}::${endpoint}`);
@@ -193,7 +204,12 @@ export class EgressMetrics {
   }
 
   connected(sni: string, endpoint: string, seconds: number): void {
-    this.endpointOf(sni, endpoint).healthy = true;
+    this.connectedTo(this.endpointOf(sni, endpoint), sni, seconds);
+  }
+
+  /** connected() for a caller that already holds the endpoint's counters (no key building). */
+  connectedTo(e: EndpointCounters, sni: string, seconds: number): void {
+    e.healthy = true;
     let h = this.latency.get(sni);
     if (!h) this.latency.set(sni, (h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 }));
     let i = 0;

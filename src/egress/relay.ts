@@ -33,7 +33,6 @@ export class UpstreamReader {
   // callback, so a buffer shared between sockets could be overwritten under a queued write.
   private buf = Buffer.allocUnsafe(READ_BUFFER_MIN);
   private dst: Duplex | undefined;
-  private src: net.Socket | undefined;
   private early: Buffer[] = [];
   private dstIsTls = false;
   readonly onread = {
@@ -42,14 +41,14 @@ export class UpstreamReader {
   };
 
   attach(src: net.Socket, dst: Duplex): void {
-    this.src = src;
     this.dst = dst;
     this.dstIsTls = dst instanceof TLSSocket;
     for (const b of this.early) dst.write(b);
     this.early = [];
-    dst.on('drain', () => src.resume());
-    if (src.readableEnded) dst.end();
-    else src.on('end', () => dst.end());
+    link(src, dst);
+    dst.on('drain', onDrain);
+    if (src.readableEnded) endOrClose(dst);
+    else src.on('end', onEnd);
   }
 
   private onRead(n: number, b: Uint8Array): boolean {
@@ -69,46 +68,97 @@ export class UpstreamReader {
     // A queued write still points into this buffer: read the next bytes elsewhere.
     if (n === this.buf.length && n < READ_BUFFER_MAX) this.buf = Buffer.allocUnsafe(READ_BUFFER_MAX);
     else if (referenced) this.buf = Buffer.allocUnsafe(this.buf.length);
-    if (!ok) this.src?.pause();
+    // Returning false only stops the handle; pause() also marks the stream paused, so that the
+    // resume() on 'drain' starts it again.
+    if (!ok) peerOf(dst).pause();
     return ok;
   }
 }
 
+// The listeners below are shared by every connection (no closures per socket: at tens of
+// thousands of connections per second their allocation shows up in GC time); each socket carries
+// its peer and its relay's state under these keys.
+const kPeer = Symbol('zonectl.relay.peer');
+const kState = Symbol('zonectl.relay.state');
+interface Linked {
+  [kPeer]: Duplex;
+  [kState]: RelayState;
+}
+interface RelayState {
+  open: number;
+  errored: boolean;
+  done: (end: RelayEnd) => void;
+}
+const peerOf = (s: Duplex): Duplex => (s as unknown as Linked)[kPeer];
+
+function link(a: Duplex, b: Duplex): void {
+  (a as unknown as Linked)[kPeer] = b;
+  (b as unknown as Linked)[kPeer] = a;
+}
+
+function onData(this: Duplex, chunk: Buffer): void {
+  if (!peerOf(this).write(chunk)) this.pause();
+}
+/** A destination drained: its peer is the source that was paused. */
+function onDrain(this: Duplex): void {
+  peerOf(this).resume();
+}
+function onEnd(this: Duplex): void {
+  endOrClose(peerOf(this));
+}
+function onError(this: Duplex): void {
+  const st = (this as unknown as Linked)[kState];
+  st.errored = true;
+  this.destroy();
+  peerOf(this).destroy();
+}
+function onClose(this: Duplex): void {
+  const st = (this as unknown as Linked)[kState];
+  if (--st.open === 0) st.done(st.errored ? 'error' : 'closed');
+}
+
+/**
+ * Propagates a FIN to `dst`. When `dst` already sent its own FIN (its readable side ended) and
+ * the kernel holds all our writes to it, close() sends the same FIN as shutdown() would, after the
+ * same bytes, and there is nothing left to read: skip the shutdown request and its round trip
+ * through libuv. TLS sockets always end() (close_notify must go out first).
+ */
+function endOrClose(dst: Duplex): void {
+  if (dst.readableEnded && dst.writableLength === 0 && !dst.writableEnded && !(dst instanceof TLSSocket)) dst.destroy();
+  else dst.end();
+}
+
 function forward(src: Duplex, dst: Duplex): void {
-  src.on('data', (chunk: Buffer) => {
-    if (!dst.write(chunk)) src.pause();
-  });
-  dst.on('drain', () => src.resume());
+  src.on('data', onData);
+  dst.on('drain', onDrain);
   // The client's FIN may have been seen while the upstream was connecting ('end' fires even on a
   // paused stream once its buffer is empty): it must still reach the upstream.
-  if (src.readableEnded) dst.end();
-  else src.on('end', () => dst.end());
+  if (src.readableEnded) endOrClose(dst);
+  else src.on('end', onEnd);
 }
 
 /** Relays both ways; `reader` is the upstream's UpstreamReader when it was connected with one. */
 export function relay(client: Duplex, upstream: Duplex, done: (end: RelayEnd) => void, reader?: UpstreamReader): void {
-  let errored = false;
-  let open = 2;
-  const kill = () => {
-    errored = true;
+  const st: RelayState = { open: 2, errored: false, done };
+  link(client, upstream);
+  for (const s of [client, upstream]) {
+    (s as unknown as Linked)[kState] = st;
+    s.on('error', onError);
+    // A socket that already closed (peer vanished between connect and relay) emits no more events.
+    // ('close' fires once: on() spares once()'s wrapper.)
+    if (s.closed) queueMicrotask(() => onClose.call(s));
+    else s.on('close', onClose);
+  }
+  if (client.destroyed || upstream.destroyed) {
+    st.errored = true;
     client.destroy();
     upstream.destroy();
-  };
-  const onClose = () => {
-    if (--open === 0) done(errored ? 'error' : 'closed');
-  };
-  client.on('error', kill);
-  upstream.on('error', kill);
-  for (const s of [client, upstream]) {
-    // A socket that already closed (peer vanished between connect and relay) emits no more events.
-    if (s.closed) queueMicrotask(onClose);
-    else s.once('close', onClose);
+    return;
   }
-  if (client.destroyed || upstream.destroyed) return kill();
   forward(client, upstream);
   if (reader) reader.attach(upstream as net.Socket, client);
   else forward(upstream, client);
-  // The client was paused while the upstream connected; 'data' listeners do not resume a stream
-  // that was paused explicitly.
+  // The client may have been paused while the upstream connected; 'data' listeners do not resume
+  // a stream that was paused explicitly.
   client.resume();
 }
