@@ -28,7 +28,10 @@ export interface DataPathContext {
   deadlines: HelloDeadlines;
 }
 
-/** Client bytes kept while the upstream connects before the client is paused (TLS clients wait for the ServerHello, so this is rare). */
+/**
+ * Client bytes kept while the upstream connects before the client is paused (a TLS client waits
+ * for the ServerHello, so early bytes are rare).
+ */
 const EARLY_MAX = 64 * 1024;
 
 const kConn = Symbol('zonectl.conn');
@@ -65,8 +68,8 @@ const connOf = (s: net.Socket): PendingConn => (s as unknown as Tagged)[kConn];
 /**
  * ClientHello deadlines of one listener. Every connection has the same timeout, so instead of a
  * setTimeout/clearTimeout pair per connection (a Timeout object, timer-list bookkeeping, and a
- * libuv clock read each), one timer sweeps the connections still reading their hello. It fires at
- * most SLACK late; it is armed only while some connection waits, and unref'd.
+ * libuv clock read each), one timer sweeps the connections still reading their hello. A timeout
+ * fires at most one tick late; the timer is armed only while some connection waits, and unref'd.
  */
 export class HelloDeadlines {
   private readonly waiting = new Set<PendingConn>();
