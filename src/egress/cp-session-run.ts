@@ -14,7 +14,18 @@ import type { Resource } from '../resources/types.js';
 import { startCpSession, type CpSession } from './cp-session.js';
 import { startEgress, type EgressHandle } from './egress.js';
 
-export interface EgressFromCpOptions {
+/** How `dp run` listens, whatever feeds it routes: flag overrides of the resource's networking (0 = a free port). */
+export interface EgressListenOptions {
+  address?: string;
+  port?: number;
+  adminAddress?: string;
+  adminPort?: number;
+  drainTimeMs: number;
+  clientHelloTimeoutMs: number;
+  logger: Logger;
+}
+
+export interface EgressFromCpOptions extends EgressListenOptions {
   cpAddress: string;
   /** `--ca-cert-file`: the dp-server CA (`<data-dir>/dp-server/ca.crt` of the control plane). */
   caCertFile?: string;
@@ -27,14 +38,6 @@ export interface EgressFromCpOptions {
   dataplaneVars?: Record<string, string>;
   /** zonectl version, reported to the control plane. */
   version: string;
-  /** Flag overrides of the resource's networking (0 = a free port, reported to the control plane). */
-  address?: string;
-  port?: number;
-  adminAddress?: string;
-  adminPort?: number;
-  drainTimeMs: number;
-  clientHelloTimeoutMs: number;
-  logger: Logger;
   backoff?: { initialMs?: number; maxMs?: number };
 }
 

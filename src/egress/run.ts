@@ -11,13 +11,13 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError, ValidationError, isZonectlError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { startEgress, type EgressHandle } from './egress.js';
-import { runEgressFromControlPlane } from './cp-session-run.js';
+import { runEgressFromControlPlane, type EgressListenOptions } from './cp-session-run.js';
 import { loadRoutesFile } from './routes-file.js';
 
 export const DEFAULT_PORT = 10002; // Kuma's default ZoneEgress port
 export const DEFAULT_ADMIN_PORT = 9901;
 
-export interface RunEgressOptions {
+export interface RunEgressOptions extends EgressListenOptions {
   routesFile?: string;
   cpAddress?: string;
   dataplaneFile?: string;
@@ -29,13 +29,6 @@ export interface RunEgressOptions {
   skipVerify?: boolean;
   /** zonectl version, reported to the control plane (ZoneEgressInsight). */
   version?: string;
-  address?: string;
-  port?: number;
-  adminAddress?: string;
-  adminPort?: number;
-  drainTimeMs: number;
-  clientHelloTimeoutMs: number;
-  logger: Logger;
   /** Resolves the run early (tests); production waits for signals. */
   stop?: AbortSignal;
 }
@@ -101,23 +94,7 @@ async function runFromControlPlane(opts: RunEgressOptions, cpAddress: string, on
   if (!opts.dataplaneTokenFile) throw new UsageError('--cp-address needs --dataplane-token-file: a zone token with the egress scope (zonectl generate zone-token --scope egress)');
   if (opts.skipVerify) opts.logger.warn('--skip-verify: the dp-server certificate is not checked; anyone on the path can impersonate the control plane');
   await runEgressFromControlPlane(
-    {
-      cpAddress,
-      caCertFile: opts.caCertFile,
-      skipVerify: opts.skipVerify,
-      tokenFile: opts.dataplaneTokenFile,
-      dataplaneFile: opts.dataplaneFile,
-      dataplaneVars: opts.dataplaneVars,
-      version: opts.version ?? 'unknown',
-      address: opts.address,
-      port: opts.port,
-      adminAddress: opts.adminAddress,
-      adminPort: opts.adminPort,
-      drainTimeMs: opts.drainTimeMs,
-      clientHelloTimeoutMs: opts.clientHelloTimeoutMs,
-      logger: opts.logger,
-      stop: opts.stop,
-    },
+    { ...opts, cpAddress, tokenFile: opts.dataplaneTokenFile, dataplaneFile: opts.dataplaneFile, version: opts.version ?? 'unknown' },
     ({ egress, resource }) => onListening?.({ name: resource.name, address: egress.address, port: egress.port, adminAddress: egress.adminAddress, adminPort: egress.adminPort }),
   );
 }
