@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { STATUS_CODES, createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { UsageError, isZonectlError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { AdminAuth, loadOrCreateAdminToken } from './server/auth.js';
 import { DEFAULT_BODY_LIMIT } from './server/body.js';
+import { problem } from './server/problem.js';
 import { createHandler } from './server/http.js';
 import { apiModules } from './server/modules.js';
 import { Router } from './server/router.js';
@@ -130,7 +131,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       servers.push(https);
       tlsUrl = await listen(https, opts.apiTlsPort ?? DEFAULTS.apiTlsPort, apiAddress, 'https');
     }
-    for (const s of servers) s.on('clientError', (_err, socket) => socket.writable && socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'));
+    for (const s of servers) s.on('clientError', (err: NodeJS.ErrnoException, socket) => socket.writable && socket.end(clientErrorResponse(err)));
     log.info({ url, tlsUrl, zone: ctx.zone, store: typeof opts.store === 'object' ? 'custom' : (opts.store ?? DEFAULTS.store), instanceId: ctx.instanceId }, 'control plane started');
     return {
       url,
@@ -148,6 +149,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     await shutdown(servers, instances, store, log, 0);
     throw err;
   }
+}
+
+/** A request node:http cannot parse (bad request line, headers too large) still gets problem details. */
+function clientErrorResponse(err: NodeJS.ErrnoException): string {
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const title = STATUS_CODES[status] ?? 'Bad Request';
+  const body = JSON.stringify(problem(status, title, `the request is not valid HTTP/1.1 (${err.code ?? err.message}); nothing was changed`));
+  return `HTTP/1.1 ${status} ${title}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
 function listen(server: Server, port: number, address: string, proto: string): Promise<string> {

@@ -82,11 +82,13 @@ function clustersText(list: ClusterInfo[]): string {
 
 export function createAdminServer(src: AdminSource): http.Server {
   return http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://admin');
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
+    // `new URL` throws on request targets like `//[`; a throw here would be uncaught and end the egress.
+    if (!URL.canParse(req.url ?? '/', 'http://admin')) return send(400, 'text/plain', 'malformed request path\n');
+    const url = new URL(req.url ?? '/', 'http://admin');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed: the admin API is read-only\n');
     switch (url.pathname) {
       case '/ready': {

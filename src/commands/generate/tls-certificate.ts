@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
 import { clientFromFlags, cpFlags } from '../../cli/cp-flags.js';
@@ -59,7 +59,7 @@ export default class GenerateTlsCertificate extends BaseCommand {
         client.close();
       }
     }
-    writeFileSync(flags['key-file'], cert.keyPem, { mode: 0o600 });
+    writePrivate(flags['key-file'], cert.keyPem);
     writeFileSync(flags['cert-file'], cert.certPem);
     if (flags['ca-cert-file-out']) writeFileSync(flags['ca-cert-file-out'], cert.caPem);
     const notAfter = certificateInfo(cert.certPem).notAfter.toISOString();
@@ -79,5 +79,16 @@ function readPem(path: string, flag: string): string {
     return readFileSync(path, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** `mode` of writeFileSync applies only to a new file: an existing key file is tightened before the key goes in. */
+function writePrivate(path: string, text: string): void {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
   }
 }

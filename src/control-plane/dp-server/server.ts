@@ -164,6 +164,8 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
       throw err;
     }
     if (closing) throw new UnavailableError('control plane is shutting down: reconnect to another instance or retry');
+    // The egress may have gone during the awaits above: its 'close' already fired, so nothing would end this stream.
+    if (req.socket.destroyed) return;
     const id = randomUUID();
     res.writeHead(200, { 'content-type': NDJSON, 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     res.flushHeaders();
@@ -203,10 +205,12 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   }
 
   const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
-    const url = new URL(req.url ?? '/', 'https://dp-server');
-    const route = `${req.method} ${url.pathname}`;
-    const handler =
-      route === `POST ${EGRESS_PROTOCOL_PATHS.bootstrap}`
+    // `new URL` throws on request targets like `//[`; a throw here would be uncaught and end the process.
+    const url = URL.canParse(req.url ?? '/', 'https://dp-server') ? new URL(req.url ?? '/', 'https://dp-server') : undefined;
+    const route = `${req.method} ${url?.pathname ?? String(req.url).slice(0, 200)}`;
+    const handler = !url
+      ? Promise.reject(new ValidationError(`malformed request path: ${String(req.url).slice(0, 200)}`, [], 'Bad Request'))
+      : route === `POST ${EGRESS_PROTOCOL_PATHS.bootstrap}`
         ? bootstrap(req, res)
         : route === `GET ${EGRESS_PROTOCOL_PATHS.stream}`
           ? stream(req, res, url)

@@ -57,7 +57,14 @@ export function parseBody(text: string, contentType: string | undefined): unknow
   if (!Array.isArray(docs) || docs.length !== 1) throw invalid('YAML', 'expected exactly one document');
   const doc = docs[0];
   if (doc.errors.length) throw invalid('YAML', doc.errors[0].message.split('\n')[0]);
-  return asObject(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    // e.g. "Excessive alias count" (a billion-laughs body): the client's input, not our failure.
+    throw invalid('YAML', (err as Error).message);
+  }
+  return asObject(value);
 }
 
 function asObject(v: unknown): Record<string, unknown> {

@@ -27,3 +27,15 @@ test('generate tls-certificate --type client signs offline with a mesh CA, with 
   const badTag = await runCli(['generate', 'tls-certificate', '--type', 'client', '--mesh', 'mesh-1', '--tag', 'web', ...files]);
   assert.match(badTag.stderr, /--tag "web" is not k=v/);
 });
+
+test('generate tls-certificate --key-file over an existing world-readable file leaves it 0600', async (t) => {
+  const dir = tmpDir(t);
+  const ca = await createCA({ commonName: 'mesh-1', validForMs: 86_400_000 });
+  writeFileSync(join(dir, 'ca.crt'), ca.certPem);
+  writeFileSync(join(dir, 'ca.key'), ca.keyPem, { mode: 0o600 });
+  writeFileSync(join(dir, 'web.key'), 'old key\n', { mode: 0o644 });
+  const res = await runCli(['generate', 'tls-certificate', '--type', 'client', '--mesh', 'mesh-1', '--tag', 'kuma.io/service=web', '--ca-cert-file', join(dir, 'ca.crt'), '--ca-key-file', join(dir, 'ca.key'), '--cert-file', join(dir, 'web.crt'), '--key-file', join(dir, 'web.key')]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(readFileSync(join(dir, 'web.key'), 'utf8'), /PRIVATE KEY/);
+  assert.equal(statSync(join(dir, 'web.key')).mode & 0o777, 0o600);
+});
