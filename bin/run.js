@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Entry point. `--version` is answered before oclif loads: CI scripts call it in loops and oclif's
+// Entry point. `--version` is answered before oclif loads (`zonectl version` is a command: it
+// also asks the control plane): CI scripts call it in loops and oclif's
 // start-up would triple its cost. Everything else goes through oclif, except the commands that
 // register a fast path in dist/fast/ (see scripts/build.d and src/cli/fast.ts).
 import { readFileSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version')) {
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`zonectl/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else {

@@ -22,6 +22,8 @@ export const VALIDATE_FLAGS: readonly FlagSpec[] = [
   { name: 'var', kind: 'string', multiple: true, helpValue: 'KEY=VALUE', summary: 'Fill {{ KEY }} templates before validating (repeatable), as `apply --var` does.' },
   { name: 'strict', kind: 'boolean', summary: 'Reject fields the schemas do not define.' },
   { name: 'fail-on-warn', kind: 'boolean', summary: 'Exit 3 on warnings too.' },
+  { name: 'allow-empty', kind: 'boolean', summary: 'Succeed when no document is found (by default that is a failure, exit 3).' },
+  { name: 'json', kind: 'boolean', summary: 'Same as -o json.' },
 ];
 
 export interface ValidateArgs {
@@ -30,16 +32,18 @@ export interface ValidateArgs {
   vars: string[];
   strict: boolean;
   failOnWarn: boolean;
+  allowEmpty: boolean;
 }
 
 /** Maps parsed flag values (by flag name) and positional args to the runner's input. */
 export function toValidateArgs(flags: Record<string, unknown>, paths: string[]): ValidateArgs {
   return {
     paths,
-    output: (flags.output as OutputFormat | undefined) ?? 'text',
+    output: flags.json === true ? 'json' : ((flags.output as OutputFormat | undefined) ?? 'text'),
     vars: (flags.var as string[] | undefined) ?? [],
     strict: flags.strict === true,
     failOnWarn: flags['fail-on-warn'] === true,
+    allowEmpty: flags['allow-empty'] === true,
   };
 }
 

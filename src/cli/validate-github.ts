@@ -17,6 +17,7 @@ export function renderGithub(report: ValidateReport): string {
       lines.push(`::${v.severity} ${props}::${escapeData(describeViolation(v))}`);
     }
   }
-  lines.push(summaryLine(report));
+  // A run that found nothing fails as an annotation too, so the job's summary shows why.
+  lines.push(report.summary.documents === 0 && !report.valid ? `::error::${escapeData(summaryLine(report))}` : summaryLine(report));
   return `${lines.join('\n')}\n`;
 }

@@ -34,7 +34,11 @@ export interface ValidateReport {
   results: ReportResult[];
 }
 
-export function buildReport(results: readonly DocumentResult[], files: number): ValidateReport {
+/**
+ * `allowEmpty`: a run that found no document at all (an empty directory, empty stdin after a
+ * failed `cat` upstream) is a failure unless the caller accepts it, so CI cannot pass on nothing.
+ */
+export function buildReport(results: readonly DocumentResult[], files: number, opts: { allowEmpty?: boolean } = {}): ValidateReport {
   let invalid = 0;
   let warnings = 0;
   const out: ReportResult[] = results.map((r) => {
@@ -51,7 +55,8 @@ export function buildReport(results: readonly DocumentResult[], files: number): 
       violations: r.violations,
     };
   });
-  return { valid: invalid === 0, summary: { files, documents: results.length, invalid, warnings }, results: out };
+  const empty = results.length === 0 && opts.allowEmpty !== true;
+  return { valid: invalid === 0 && !empty, summary: { files, documents: results.length, invalid, warnings }, results: out };
 }
 
 export function renderReport(report: ValidateReport, format: OutputFormat): string {
@@ -86,6 +91,7 @@ export function summaryLine(report: ValidateReport): string {
   const docs = plural(documents, 'document');
   const inFiles = `in ${plural(files, 'file')}`;
   const warn = warnings ? ` (${plural(warnings, 'warning')})` : '';
+  if (documents === 0 && !report.valid) return `FAIL: no documents found ${inFiles} (an empty directory or empty input?); pass --allow-empty to accept that`;
   if (report.valid) return `OK: ${docs} ${inFiles}, all valid${warn}`;
   return `FAIL: ${invalid} of ${docs} invalid ${inFiles}${warn}`;
 }

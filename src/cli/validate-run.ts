@@ -35,7 +35,7 @@ export function runValidate(args: ValidateArgs, io: ValidateIo): ValidateOutcome
     for (const doc of iterateDocuments(text, { file: input.name, vars })) set.add(doc);
   }
   const results = set.finish();
-  const report = buildReport(results, inputs.length);
+  const report = buildReport(results, inputs.length, { allowEmpty: args.allowEmpty });
   const failed = !report.valid || (args.failOnWarn && report.summary.warnings > 0);
   return { report, output: renderReport(report, args.output), exitCode: failed ? 3 : 0 };
 }
