@@ -28,15 +28,33 @@ async function serveText(t: TestContext, text: string): Promise<string> {
 }
 
 describe('zonectl apply', () => {
-  test('from files: one line per resource, Meshes first; applying again updates', async (t) => {
+  test('from files: one line per resource, Meshes first, a summary; applying again changes nothing', async (t) => {
     const { cp, zonectl } = await setup(t);
     const first = await zonectl(['apply', '-f', fx('set.yaml'), '-f', fx('mesh.yaml')]);
     assert.equal(first.code, 0, first.stderr);
     assertGolden('apply/files.txt', first.stdout);
     assert.equal((await cp.store.get({ type: 'ZoneEgress', name: 'zoneegress-1' })).resource.zone, 'zone-1');
+    const before = await cp.store.get({ type: 'ZoneEgress', name: 'zoneegress-1' });
     const again = await zonectl(['apply', '-f', fx('set.yaml'), '-f', fx('mesh.yaml')]);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(again.stdout, first.stdout.replaceAll(' created', ' updated'));
+    assert.equal(again.stdout, first.stdout.replaceAll(' created', ' unchanged'));
+    assert.match(again.stdout, /\n5 unchanged\n$/);
+    // Nothing was written: the version is the same.
+    assert.equal((await cp.store.get({ type: 'ZoneEgress', name: 'zoneegress-1' })).version, before.version);
+  });
+
+  test('a changed resource is updated, the others unchanged; -o yaml and -o json print the result', async (t) => {
+    const { zonectl } = await setup(t);
+    const doc = (port: number) => `type: Mesh\nname: default\n---\ntype: ZoneEgress\nname: ze\nnetworking:\n  address: 10.0.0.5\n  port: ${port}\n---\ntype: ZoneEgress\nname: ze-new${port}\nnetworking:\n  address: 10.0.0.6\n  port: 10002\n`;
+    assert.equal((await zonectl(['apply', '-f', '-'], doc(10002))).code, 0);
+    const r = await zonectl(['apply', '-f', '-'], doc(10003));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'Mesh "default" unchanged\nZoneEgress "ze" updated\nZoneEgress "ze-new10003" created\n1 created, 1 updated, 1 unchanged\n');
+    const j = await zonectl(['apply', '-f', '-', '-o', 'json'], doc(10003));
+    assert.deepEqual(JSON.parse(j.stdout).summary, { created: 0, updated: 0, unchanged: 3 });
+    const y = await zonectl(['apply', '-f', '-', '-o', 'yaml'], doc(10004));
+    assert.match(y.stdout, /^items:\n/);
+    assert.match(y.stdout, /summary:\n {2}created: 1\n {2}unchanged: 1\n {2}updated: 1\n/);
   });
 
   test('a mesh-scoped resource before its Mesh in the input still lands (Meshes are written first)', async (t) => {
@@ -44,7 +62,7 @@ describe('zonectl apply', () => {
     const doc = 'type: ExternalService\nname: db\nmesh: m2\nnetworking:\n  address: db.example.com:5432\ntags:\n  kuma.io/service: db\n---\ntype: Mesh\nname: m2\n';
     const r = await zonectl(['apply', '-f', '-'], doc);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'Mesh "m2" created\nExternalService "db" created in mesh "m2"\n');
+    assert.equal(r.stdout, 'Mesh "m2" created\nExternalService "db" created in mesh "m2"\n2 created\n');
     assert.equal((await cp.store.get({ type: 'ExternalService', mesh: 'm2', name: 'db' })).resource.name, 'db');
   });
 
@@ -52,16 +70,16 @@ describe('zonectl apply', () => {
     const { cp, zonectl } = await setup(t);
     const dir = await zonectl(['apply', '-f', fx('dir')]);
     assert.equal(dir.code, 0, dir.stderr);
-    assert.equal(dir.stdout, 'Mesh "default" created\nZoneEgress "zoneegress-dir" created\n');
+    assert.equal(dir.stdout, 'Mesh "default" created\nZoneEgress "zoneegress-dir" created\n2 created\n');
 
     const stdin = await zonectl(['apply', '-f', '-'], 'type: ZoneEgress\nname: from-stdin\nnetworking:\n  address: 10.0.0.5\n  port: 10002\n');
     assert.equal(stdin.code, 0, stdin.stderr);
-    assert.equal(stdin.stdout, 'ZoneEgress "from-stdin" created\n');
+    assert.equal(stdin.stdout, 'ZoneEgress "from-stdin" created\n1 created\n');
 
     const base = await serveText(t, readFileSync(fx('template.yaml'), 'utf8'));
     const url = await zonectl(['apply', '-f', `${base}/zoneegress.yaml`, '--var', 'name=from-url,zone.name=zone-9', '--var', 'address=10.0.0.6']);
     assert.equal(url.code, 0, url.stderr);
-    assert.equal(url.stdout, 'ZoneEgress "from-url" created\n');
+    assert.equal(url.stdout, 'ZoneEgress "from-url" created\n1 created\n');
     const stored = (await cp.store.get({ type: 'ZoneEgress', name: 'from-url' })).resource;
     assert.equal(stored.zone, 'zone-9');
     assert.deepEqual(stored.networking, { address: '10.0.0.6', port: 10002 });
@@ -113,7 +131,7 @@ describe('zonectl apply', () => {
     const r = await runCli(['apply', '-f', fx('mesh.yaml')], { env: ctx.env });
     assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `Error: failed to apply Mesh "default": control plane at ${url} refused the connection (is 'zonectl control-plane run' running?)\n`]);
     const get = await runCli(['get', 'meshes', '--json'], { env: ctx.env });
-    assert.deepEqual([get.code, get.stderr], [1, `Error: control plane at ${url} refused the connection (is 'zonectl control-plane run' running?)\n`]);
+    assert.deepEqual([get.code, JSON.parse(get.stderr)], [1, { error: { code: 'unavailable', message: `control plane at ${url} refused the connection (is 'zonectl control-plane run' running?)`, exitCode: 1 } }]);
   });
 
   test('a failing server (5xx) exits 1 with its detail', async (t) => {
@@ -140,7 +158,7 @@ describe('auth and TLS', () => {
     assert.match(anonymous.stderr, /^Error: failed to apply Mesh "default": control plane at http:\/\/127\.0\.0\.1:\d+ (did not accept the credentials|denied access): .*admin token/);
     const admin = cliContext(t, cp.url, { authType: 'tokens', authConf: { token: cp.adminToken } });
     const ok = await runCli(['apply', '-f', fx('mesh.yaml')], { env: admin.env });
-    assert.deepEqual([ok.code, ok.stdout], [0, 'Mesh "default" created\n'], ok.stderr);
+    assert.deepEqual([ok.code, ok.stdout], [0, 'Mesh "default" created\n1 created\n'], ok.stderr);
   });
 
   test('HTTPS with the CA file of the context; without it the TLS error says what to do', async (t) => {
@@ -148,7 +166,7 @@ describe('auth and TLS', () => {
     const tlsUrl = cp.instance.tlsUrl!;
     const trusted = cliContext(t, tlsUrl, { caCertFile: cp.instance.tlsCaFile });
     const ok = await runCli(['apply', '-f', fx('mesh.yaml')], { env: trusted.env });
-    assert.deepEqual([ok.code, ok.stdout], [0, 'Mesh "default" created\n'], ok.stderr);
+    assert.deepEqual([ok.code, ok.stdout], [0, 'Mesh "default" created\n1 created\n'], ok.stderr);
     const untrusted = await runCli(['get', 'meshes'], { env: cliContext(t, tlsUrl).env });
     assert.equal(untrusted.code, 1);
     assert.match(untrusted.stderr, new RegExp(`^Error: control plane at ${tlsUrl} failed the TLS handshake: .*\\(give the CA with 'zonectl config control-planes add --ca-cert-file', or --skip-verify to not check it\\)\\n$`));

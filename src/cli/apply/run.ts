@@ -3,16 +3,16 @@
  * invalid), then upsert: Meshes first (mesh-scoped kinds need their Mesh), the rest after, each
  * group with bounded concurrency. Results come back in input order so the output is stable.
  */
-import { ValidationError, isZonectlError } from '../../core/errors.js';
+import { NotFoundError, ValidationError, isZonectlError } from '../../core/errors.js';
 import { kindByType } from '../../resources/kinds.js';
 import { loadDocuments, type LoadedDocument } from '../../resources/load.js';
-import type { Resource } from '../../resources/types.js';
+import { META_KEYS, type Resource } from '../../resources/types.js';
 import { validateDocuments, type DocumentResult, type ReportedViolation } from '../../resources/validate-set.js';
 import type { ApiClient } from '../../client/api-client.js';
-import { putResource } from '../../client/resources.js';
+import { getResource, putResource } from '../../client/resources.js';
 import type { InputText } from './inputs.js';
 
-export type ApplyAction = 'created' | 'updated';
+export type ApplyAction = 'created' | 'updated' | 'unchanged';
 
 export interface AppliedItem {
   type: string;
@@ -23,6 +23,8 @@ export interface AppliedItem {
 
 export interface ApplyResult {
   items: AppliedItem[];
+  /** How many resources each action touched (kubectl-style summary). */
+  summary?: Record<ApplyAction, number>;
   /** The resolved documents (with --dry-run). */
   resources?: Resource[];
 }
@@ -101,10 +103,16 @@ export async function executeApply(client: ApiClient, resources: readonly Resour
         const i = indexes[next++];
         const r = resources[i];
         try {
-          const res = await putResource(client, r);
-          for (const w of res.warnings) opts.onWarning?.(`${label(r)}: ${w}`);
           const mesh = kindByType(r.type)?.scope === 'mesh' ? (r.mesh ?? 'default') : undefined;
-          results[i] = { type: r.type, name: r.name, ...(mesh ? { mesh } : {}), action: res.created ? 'created' : 'updated' };
+          let action: ApplyAction;
+          if (await isUnchanged(client, r, mesh)) {
+            action = 'unchanged';
+          } else {
+            const res = await putResource(client, r);
+            for (const w of res.warnings) opts.onWarning?.(`${label(r)}: ${w}`);
+            action = res.created ? 'created' : 'updated';
+          }
+          results[i] = { type: r.type, name: r.name, ...(mesh ? { mesh } : {}), action };
           opts.onProgress?.(++done, resources.length);
           emit();
         } catch (err) {
@@ -119,6 +127,51 @@ export async function executeApply(client: ApiClient, resources: readonly Resour
   if (failure === undefined) await runGroup(all.filter((i) => resources[i].type !== 'Mesh'));
   if (failure !== undefined) throw failure;
   return results as AppliedItem[];
+}
+
+/**
+ * True when the control plane already holds exactly this content: the same spec fields and every
+ * label of the document with the same value (labels the server computes, such as kuma.io/origin,
+ * are not the user's to compare). Such a resource is not written again, so its modificationTime and
+ * version stay and `apply` can say `unchanged`, as kubectl does.
+ */
+async function isUnchanged(client: ApiClient, r: Resource, mesh: string | undefined): Promise<boolean> {
+  const kind = kindByType(r.type);
+  if (!kind) return false;
+  let current: Resource;
+  try {
+    current = await getResource(client, kind, r.name, { mesh });
+  } catch (err) {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
+  return sameContent(current, r);
+}
+
+export function sameContent(current: Resource, desired: Resource): boolean {
+  const spec = (res: Resource) => Object.fromEntries(Object.entries(res).filter(([k]) => !META_KEYS.has(k)));
+  if (!deepEqual(spec(current), spec(desired))) return false;
+  const have = (current.labels ?? {}) as Record<string, string>;
+  return Object.entries((desired.labels ?? {}) as Record<string, string>).every(([k, v]) => have[k] === v);
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  }
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** `3 created, 1 updated, 10 unchanged` (actions with zero left out; `nothing applied` for none). */
+export function summarize(items: readonly AppliedItem[]): { counts: Record<ApplyAction, number>; line: string } {
+  const counts: Record<ApplyAction, number> = { created: 0, updated: 0, unchanged: 0 };
+  for (const i of items) if (i.action !== 'dry-run') counts[i.action]++;
+  const parts = (Object.keys(counts) as ApplyAction[]).filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${k}`);
+  return { counts, line: parts.length ? parts.join(', ') : 'nothing applied' };
 }
 
 function withContext(err: unknown, prefix: string): unknown {
