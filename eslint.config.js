@@ -32,6 +32,8 @@ export default tseslint.config(
   restrict(['src/control-plane/**'], ['commands', 'cli', 'client', 'egress', 'install']),
   restrict(['src/egress/**'], ['commands', 'cli', 'client', 'control-plane', 'install']),
   restrict(['src/cli/**'], ['commands']),
+  // The web view talks to the control plane only through its REST API (issue 18).
+  { files: ['web/**'], rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '../../src/*', '../../../src/*'], message: 'DESIGN.md: web/ uses only the REST API; it may not import src/.' }] }] } },
   restrict(['test/**', 'bench/**', 'scripts/**'], ['commands'], { allowJose: true }),
   {
     files: ['test/**'],

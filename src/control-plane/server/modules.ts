@@ -3,9 +3,10 @@
  * A feature adds itself with one import and one entry here; see ApiModule in ./types.ts.
  */
 import { dpServerModule } from '../dp-server/module.js';
+import { guiModule } from '../gui/module.js';
 import { resourcesModule } from '../resources/routes.js';
 import { tokensModule } from '../tokens/index.js';
 import { systemModule } from './system.js';
 import type { ApiModule } from './types.js';
 
-export const apiModules: ApiModule[] = [systemModule, resourcesModule, tokensModule, dpServerModule];
+export const apiModules: ApiModule[] = [systemModule, resourcesModule, tokensModule, dpServerModule, guiModule];

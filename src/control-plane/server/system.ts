@@ -3,6 +3,7 @@
  * zonectl adds `product` and `instanceId` so a client can tell the two apart.
  */
 import { hostname } from 'node:os';
+import { GUI_PATH, guiEnabled } from '../gui/module.js';
 import type { ApiContext, ApiRoute } from './types.js';
 
 export function systemModule(ctx: ApiContext): ApiRoute[] {
@@ -21,6 +22,8 @@ export function systemModule(ctx: ApiContext): ApiRoute[] {
           instanceId: ctx.instanceId,
           clusterId: String(ctx.options.clusterId ?? ''),
           zone: ctx.zone,
+          // The GUI's path, as Kuma's index reports it (empty when the GUI is off).
+          gui: guiEnabled(ctx) ? GUI_PATH : '',
         },
       }),
     },
