@@ -2,7 +2,7 @@
 // bundle and one stylesheet under assets/, plus index.html. Everything the page needs is in these
 // files (no CDN). Fails when the gzipped total passes the budget, so the page stays small.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -11,6 +11,8 @@ export const BUDGET_GZIP = 200 * 1024;
 
 export default async function ({ root, outDir }) {
   const web = join(root, 'web');
+  // A worktree rebased onto this step without `npm install` would fail deep inside esbuild.
+  if (!existsSync(join(root, 'node_modules', 'preact', 'package.json'))) throw new Error("web view: the 'preact' package is missing; run 'npm install' (it is a devDependency since the web view)");
   const out = join(outDir, 'web');
   mkdirSync(join(out, 'assets'), { recursive: true });
   await build({
