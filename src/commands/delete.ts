@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { deleteResource } from '../client/resources.js';
 import { clientFromFlags, cpFlags } from '../cli/cp-flags.js';
-import { DataCommand } from '../cli/data-command.js';
+import { DataCommand, outputFlag } from '../cli/data-command.js';
+import { renderYaml } from '../cli/printers.js';
 import { kindFromArg, kindNames } from '../cli/kind-arg.js';
 
 export interface DeleteResult {
@@ -20,6 +21,7 @@ export default class Delete extends DataCommand {
 
   static override flags = {
     ...cpFlags,
+    ...outputFlag,
     mesh: Flags.string({ char: 'm', summary: "Mesh of mesh-scoped kinds (default: the context's, else `default`)." }),
   };
 
@@ -33,7 +35,11 @@ export default class Delete extends DataCommand {
     } finally {
       client.close();
     }
-    this.log(`deleted ${kind.type} ${JSON.stringify(args.name)}${mesh ? ` from mesh ${JSON.stringify(mesh)}` : ''}`);
-    return { deleted: { type: kind.type, name: args.name, ...(mesh ? { mesh } : {}) } };
+    const result: DeleteResult = { deleted: { type: kind.type, name: args.name, ...(mesh ? { mesh } : {}) } };
+    this.printData(flags.output, result, {
+      table: () => `deleted ${kind.type} ${JSON.stringify(args.name)}${mesh ? ` from mesh ${JSON.stringify(mesh)}` : ''}\n`,
+      yaml: () => renderYaml(result),
+    });
+    return result;
   }
 }

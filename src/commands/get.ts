@@ -3,7 +3,7 @@ import { clockFromEnv } from '../core/clock.js';
 import { getResource, listResources, type ResourceList } from '../client/resources.js';
 import type { Resource } from '../resources/types.js';
 import { clientFromFlags, cpFlags } from '../cli/cp-flags.js';
-import { DataCommand, outputFlag } from '../cli/data-command.js';
+import { DataCommand, listOutputFlag, watchFlags } from '../cli/data-command.js';
 import { kindFromArg, kindNames } from '../cli/kind-arg.js';
 import { renderResourceYaml, renderYaml } from '../cli/printers.js';
 import { renderItemTable, renderListTable } from '../cli/views/resources.js';
@@ -16,6 +16,7 @@ export default class Get extends DataCommand {
     '<%= config.bin %> get meshes -o yaml',
     '<%= config.bin %> get zoneegress zoneegress-1 -o json',
     '<%= config.bin %> get external-services -m default --size 50 --offset 50',
+    '<%= config.bin %> get zoneegresses -o wide --watch',
   ];
 
   static override args = {
@@ -25,7 +26,8 @@ export default class Get extends DataCommand {
 
   static override flags = {
     ...cpFlags,
-    ...outputFlag,
+    ...listOutputFlag,
+    ...watchFlags,
     mesh: Flags.string({ char: 'm', summary: "Mesh of mesh-scoped kinds (default: the context's, else `default`)." }),
     size: Flags.integer({ summary: 'Page size (the server caps it at 1000).', min: 1 }),
     offset: Flags.string({ summary: 'Offset of the page, as printed in the footer of the previous one.' }),
@@ -37,14 +39,29 @@ export default class Get extends DataCommand {
     const { client, defaultMesh } = clientFromFlags(flags);
     const mesh = kind.scope === 'mesh' ? (flags.mesh ?? defaultMesh) : undefined;
     const clock = clockFromEnv();
+    const itemViews = (item: Resource) => ({
+      table: () => renderItemTable(kind, item, clock),
+      wide: () => renderItemTable(kind, item, clock, { wide: true }),
+      yaml: () => renderResourceYaml(item),
+    });
+    const listViews = (list: ResourceList) => ({
+      table: () => renderListTable(kind, list, clock),
+      wide: () => renderListTable(kind, list, clock, { wide: true }),
+      yaml: () => renderYaml(list),
+    });
     try {
       if (args.name !== undefined) {
-        const item = await getResource(client, kind, args.name, { mesh });
-        this.printData(flags.output, item, { table: () => renderItemTable(kind, item, clock), yaml: () => renderResourceYaml(item) });
+        const name = args.name;
+        const fetchItem = () => getResource(client, kind, name, { mesh });
+        if (flags.watch) return await this.watch(flags, fetchItem, itemViews);
+        const item = await fetchItem();
+        this.printData(flags.output, item, itemViews(item));
         return item;
       }
-      const list = await listResources(client, kind, { mesh, size: flags.size, offset: flags.offset });
-      this.printData(flags.output, list, { table: () => renderListTable(kind, list, clock), yaml: () => renderYaml(list) });
+      const fetchList = () => listResources(client, kind, { mesh, size: flags.size, offset: flags.offset });
+      if (flags.watch) return await this.watch(flags, fetchList, listViews);
+      const list = await fetchList();
+      this.printData(flags.output, list, listViews(list));
       return list;
     } finally {
       client.close();

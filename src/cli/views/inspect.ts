@@ -61,10 +61,13 @@ export function egressStatus(overview: Resource): EgressStatusRow {
   };
 }
 
-export function renderEgressTable(overviews: readonly Resource[], clock: Clock, colors: ChalkInstance): string {
+/** `-o wide` adds where the egress is and which control-plane instance holds its stream. */
+export function renderEgressTable(overviews: readonly Resource[], clock: Clock, colors: ChalkInstance, opts: { wide?: boolean } = {}): string {
   const header = ['NAME', 'STATUS', 'LAST CONNECTED AGO', 'LAST UPDATED AGO', 'TOTAL UPDATES', 'TOTAL ERRORS', 'ZONECTL VERSION'];
+  if (opts.wide) header.push('ZONE', 'ADDRESS', 'CP INSTANCE');
   const rows = overviews.map((o) => {
     const s = egressStatus(o);
+    const wide = opts.wide ? egressWide(o) : [];
     return [
       s.name,
       s.online ? colors.green('Online') : colors.red('Offline'),
@@ -73,9 +76,19 @@ export function renderEgressTable(overviews: readonly Resource[], clock: Clock, 
       String(s.totalUpdates),
       String(s.totalErrors),
       s.version,
+      ...wide,
     ];
   });
   return renderTable(header, rows);
+}
+
+function egressWide(overview: Resource): string[] {
+  const egress = obj(overview.zoneEgress);
+  const net = obj(egress.networking);
+  const address = str(net.address) ? `${String(net.address)}${net.port !== undefined ? `:${String(net.port)}` : ''}` : '';
+  const subs = (Array.isArray(obj(overview.zoneEgressInsight).subscriptions) ? (obj(overview.zoneEgressInsight).subscriptions as unknown[]) : []).map((x) => obj(x) as Subscription);
+  const live = subs.filter((x) => x.connectTime && !x.disconnectTime).pop();
+  return [str(egress.zone) ?? '', address, str(live?.controlPlaneInstanceId) ?? ''];
 }
 
 /** One row of `inspect meshes`: what a mesh means for its egresses. */

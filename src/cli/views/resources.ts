@@ -60,6 +60,29 @@ const views: Record<string, TableView> = {
   },
 };
 
+/**
+ * `-o wide`: extra columns after the usual ones, as kubectl's wide output adds node and IP.
+ * Every kind gets its labels; kinds with more to say add their own before them.
+ */
+const wideExtras: Record<string, TableView> = {
+  ZoneEgress: { header: ['ADMIN PORT'], row: (r) => [text(obj(obj(r.networking).admin).port)] },
+  ExternalService: { header: ['TLS'], row: (r) => [obj(obj(r.networking).tls).enabled === true ? 'on' : 'off'] },
+  Mesh: { header: ['BACKENDS'], row: (r) => [(Array.isArray(obj(r.mtls).backends) ? (obj(r.mtls).backends as unknown[]) : []).map((b) => text(obj(b).name)).join(',')] },
+};
+
+function labels(r: Resource): string {
+  return tags(r.labels);
+}
+
+function wideView(kind: KindInfo): TableView {
+  const base = viewFor(kind);
+  const extra = wideExtras[kind.type];
+  return {
+    header: [...base.header, ...(extra?.header ?? []), 'LABELS'],
+    row: (r, clock) => [...base.row(r, clock), ...(extra?.row(r, clock) ?? []), labels(r)],
+  };
+}
+
 function viewFor(kind: KindInfo): TableView {
   const known = views[kind.type];
   if (known) return known;
@@ -69,8 +92,8 @@ function viewFor(kind: KindInfo): TableView {
 }
 
 /** The table of a page, with kumactl's footer when the server has a next page. */
-export function renderListTable(kind: KindInfo, list: ResourceList, clock: Clock): string {
-  const view = viewFor(kind);
+export function renderListTable(kind: KindInfo, list: ResourceList, clock: Clock, opts: { wide?: boolean } = {}): string {
+  const view = opts.wide ? wideView(kind) : viewFor(kind);
   const table = renderTable(
     view.header,
     list.items.map((r) => view.row(r, clock)),
@@ -79,7 +102,7 @@ export function renderListTable(kind: KindInfo, list: ResourceList, clock: Clock
   return offset === undefined ? table : `${table}\nRerun command with --offset=${offset} argument to retrieve more resources\n`;
 }
 
-export function renderItemTable(kind: KindInfo, resource: Resource, clock: Clock): string {
-  const view = viewFor(kind);
+export function renderItemTable(kind: KindInfo, resource: Resource, clock: Clock, opts: { wide?: boolean } = {}): string {
+  const view = opts.wide ? wideView(kind) : viewFor(kind);
   return renderTable(view.header, [view.row(resource, clock)]);
 }
