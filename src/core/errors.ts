@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'method-not-allowed'
   | 'usage'
   | 'unavailable'
+  | 'bad-gateway'
   | 'internal';
 
 /** Exit codes of the CLI: 0 ok, 1 operational failure, 2 usage, 3 input rejected. */
@@ -106,6 +107,14 @@ export class UnavailableError extends ZonectlError {
   readonly status = 503;
   readonly exitCode = ExitCode.failure;
   override name = 'UnavailableError';
+}
+
+/** Something the control plane fetched for the caller (an egress's admin API) misbehaved: 502. */
+export class BadGatewayError extends ZonectlError {
+  readonly code = 'bad-gateway';
+  readonly status = 502;
+  readonly exitCode = ExitCode.failure;
+  override name = 'BadGatewayError';
 }
 
 export class InternalError extends ZonectlError {

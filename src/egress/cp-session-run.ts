@@ -102,8 +102,8 @@ export async function startEgressFromControlPlane(opts: EgressFromCpOptions): Pr
     logger: opts.logger,
     backoff: opts.backoff,
     onSnapshot: (s) => {
-      const res = egress.applySnapshot(s);
-      return res.ok ? { ok: true } : { ok: false, reason: res.reason };
+      const res = egress.applySnapshot(s, { partial: true });
+      return res.ok ? { ok: true, skipped: res.skipped } : { ok: false, reason: res.reason };
     },
   });
   return { egress, session, resource: registered };

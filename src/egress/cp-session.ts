@@ -14,7 +14,8 @@ import { EGRESS_PROTOCOL_PATHS, type AckRequest, type BootstrapRequest, type Boo
 import type { Resource } from '../resources/types.js';
 import { CpHttp } from './cp-session-http.js';
 
-export type SnapshotVerdict = { ok: true } | { ok: false; reason: string };
+/** `skipped`: applied without these parts (field path: reason); reported to the control plane as a reject. */
+export type SnapshotVerdict = { ok: true; skipped?: string[] } | { ok: false; reason: string };
 export type CpSessionState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
 
 export interface CpSessionOptions {
@@ -75,6 +76,7 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
 
   let state: CpSessionState = 'connecting';
   let lastGood: EgressSnapshot | undefined;
+  let lastGoodAck: { accepted: boolean; reason?: string } = { accepted: true };
   let stopped = false;
   let abort: AbortController | undefined;
   let wake: (() => void) | undefined;
@@ -106,7 +108,7 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
   }
 
   async function apply(streamId: string, snapshot: EgressSnapshot): Promise<void> {
-    if (lastGood?.version === snapshot.version) return ack({ streamId, version: snapshot.version, accepted: true });
+    if (lastGood?.version === snapshot.version) return ack({ streamId, version: snapshot.version, ...lastGoodAck });
     let verdict: SnapshotVerdict;
     try {
       verdict = await opts.onSnapshot(snapshot);
@@ -116,8 +118,16 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
     if (verdict.ok) {
       lastGood = snapshot;
       resolveReady(snapshot);
-      log.info({ version: snapshot.version, routes: snapshot.routes.length }, 'applied config from the control plane');
-      await ack({ streamId, version: snapshot.version, accepted: true });
+      if (verdict.skipped?.length) {
+        // In force, but not whole: the control plane's insight counts it as rejected, with the reason.
+        const reason = `applied without ${verdict.skipped.length} part(s) that could not be used: ${verdict.skipped.join('; ')}`;
+        lastGoodAck = { accepted: false, reason };
+        log.warn({ version: snapshot.version, routes: snapshot.routes.length, skipped: verdict.skipped }, 'applied config from the control plane without the parts it could not use');
+      } else {
+        lastGoodAck = { accepted: true };
+        log.info({ version: snapshot.version, routes: snapshot.routes.length }, 'applied config from the control plane');
+      }
+      await ack({ streamId, version: snapshot.version, ...lastGoodAck });
     } else {
       log.warn({ version: snapshot.version, reason: verdict.reason }, 'rejected config from the control plane; keeping the previous one');
       await ack({ streamId, version: snapshot.version, accepted: false, reason: verdict.reason });

@@ -33,7 +33,16 @@ export interface EgressOptions {
   random?: () => number;
 }
 
-export type ApplyResult = { ok: true; version: string } | { ok: false; version: string; reason: string };
+/** `skipped`: with `partial`, the identities and routes left out (field path: reason). */
+export type ApplyResult = { ok: true; version: string; skipped?: string[] } | { ok: false; version: string; reason: string };
+
+export interface ApplyOptions {
+  /**
+   * Apply the usable part of a snapshot whose single routes or identities do not compile (the
+   * control plane's stream: one bad resource must not freeze every route). Default: all or nothing.
+   */
+  partial?: boolean;
+}
 
 export interface EgressStats {
   state: ReadyState;
@@ -51,7 +60,7 @@ export interface EgressHandle {
   readonly adminPort: number;
   readonly metrics: EgressMetrics;
   /** Validates and atomically swaps the route table; a rejected snapshot leaves the old one in force. */
-  applySnapshot(snapshot: EgressSnapshot): ApplyResult;
+  applySnapshot(snapshot: EgressSnapshot, opts?: ApplyOptions): ApplyResult;
   /** The snapshot in force (undefined before the first one). */
   snapshot(): EgressSnapshot | undefined;
   /** READY after the first accepted snapshot, TERMINATING once drain() started. */
@@ -83,17 +92,24 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   let lastRejection: { version: string; reason: string } | undefined;
   let draining = false;
 
-  const applySnapshot = (snapshot: EgressSnapshot): ApplyResult => {
+  const applySnapshot = (snapshot: EgressSnapshot, applyOpts: ApplyOptions = {}): ApplyResult => {
     const version = typeof snapshot?.version === 'string' ? snapshot.version : '';
     const res = compileSnapshot(snapshot);
-    if ('problems' in res) {
-      const reason = res.problems.join('; ');
+    const problems = 'problems' in res ? res.problems : applyOpts.partial ? [] : res.skipped;
+    if ('problems' in res || problems.length) {
+      const reason = problems.join('; ');
       lastRejection = { version, reason };
       log.warn({ version, reason }, 'rejected routes snapshot; keeping the previous one');
       return { ok: false, version, reason };
     }
     table = res.table;
     appliedAt = new Date();
+    if (res.skipped.length) {
+      const reason = `applied without what could not be used: ${res.skipped.join('; ')}`;
+      lastRejection = { version, reason };
+      log.warn({ version, routes: res.table.routes.size, skipped: res.skipped }, 'applied routes snapshot without the routes it could not use');
+      return { ok: true, version, skipped: res.skipped };
+    }
     log.info({ version, routes: res.table.routes.size, meshes: res.table.identities.size }, 'applied routes snapshot');
     return { ok: true, version };
   };

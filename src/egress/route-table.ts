@@ -1,7 +1,7 @@
 /**
  * Turns an EgressSnapshot into the immutable table the data path reads: routes by SNI, weighted
  * pickers, one TLS server context per mesh identity, TLS origination contexts. Compiling is also
- * validating: a snapshot that does not compile is rejected whole and the old table stays.
+ * validating: what does not compile is reported with its field path (see compileSnapshot).
  */
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -142,35 +142,50 @@ function compileTerminating(p: Problems, path: string, r: TerminatingRoute, iden
   return { kind: 'terminating', route: r, identity, origination };
 }
 
-/** Compiles a snapshot, or returns the reasons it cannot be used (field paths first). */
-export function compileSnapshot(s: EgressSnapshot): { table: RouteTable } | { problems: string[] } {
+export type CompileResult = { table: RouteTable; skipped: string[] } | { problems: string[] };
+
+/**
+ * Compiles a snapshot. A snapshot whose shape is wrong is unusable: `problems`. Otherwise each
+ * identity and route stands alone: one that does not compile is left out of the table and its
+ * reasons (field paths first) are listed in `skipped`, so one bad route cannot hold back the
+ * rest. Callers that want all or nothing (a routes file) treat `skipped` as problems.
+ */
+export function compileSnapshot(s: EgressSnapshot): CompileResult {
   const p = new Problems();
   if (!isObj(s)) return { problems: ['snapshot: must be an object with version, identities and routes'] };
   if (!isNonEmpty(s.version)) p.add('version', 'must be a non-empty string');
   if (!Array.isArray(s.identities)) p.add('identities', 'must be a list');
   if (!Array.isArray(s.routes)) p.add('routes', 'must be a list');
   if (p.list.length) return { problems: p.list };
+  const skipped: string[] = [];
   const identities = new Map<string, tls.SecureContext>();
   s.identities.forEach((id, i) => {
-    if (isObj(id) && identities.has(id.mesh)) return p.add(`identities[${i}].mesh`, `duplicate identity for mesh '${id.mesh}'`);
-    const ctx = compileIdentity(p, `identities[${i}]`, id);
-    if (ctx) identities.set(id.mesh, ctx);
+    const ip = new Problems();
+    if (isObj(id) && identities.has(id.mesh)) ip.add(`identities[${i}].mesh`, `duplicate identity for mesh '${id.mesh}'`);
+    const ctx = ip.list.length ? undefined : compileIdentity(ip, `identities[${i}]`, id);
+    if (ctx && ip.list.length === 0) identities.set(id.mesh, ctx);
+    skipped.push(...ip.list);
   });
   const routes = new Map<string, CompiledRoute>();
+  const seen = new Set<string>();
   s.routes.forEach((r: EgressRoute, i) => {
     const path = `routes[${i}]`;
-    if (!isObj(r)) return p.add(path, 'must be an object');
-    if (!isNonEmpty(r.sni)) return p.add(`${path}.sni`, 'must be a non-empty string');
-    if (routes.has(r.sni)) return p.add(`${path}.sni`, `duplicate route for SNI '${r.sni}'`);
-    if (!isNonEmpty(r.mesh)) p.add(`${path}.mesh`, 'must be a non-empty string');
+    const rp = new Problems();
     let c: CompiledRoute | undefined;
-    if (r.kind === 'passthrough') c = compilePassthrough(p, path, r);
-    else if (r.kind === 'terminating') c = compileTerminating(p, path, r, identities);
-    else p.add(`${path}.kind`, "must be 'passthrough' or 'terminating'");
-    if (c) routes.set(r.sni, c);
+    if (!isObj(r)) rp.add(path, 'must be an object');
+    else if (!isNonEmpty(r.sni)) rp.add(`${path}.sni`, 'must be a non-empty string');
+    else if (seen.has(r.sni)) rp.add(`${path}.sni`, `duplicate route for SNI '${r.sni}'`);
+    else {
+      seen.add(r.sni);
+      if (!isNonEmpty(r.mesh)) rp.add(`${path}.mesh`, 'must be a non-empty string');
+      if (r.kind === 'passthrough') c = compilePassthrough(rp, path, r);
+      else if (r.kind === 'terminating') c = compileTerminating(rp, path, r, identities);
+      else rp.add(`${path}.kind`, "must be 'passthrough' or 'terminating'");
+    }
+    if (c && rp.list.length === 0) routes.set(r.sni, c);
+    skipped.push(...rp.list);
   });
-  if (p.list.length) return { problems: p.list };
-  return { table: { snapshot: s, routes, identities } };
+  return { table: { snapshot: s, routes, identities }, skipped };
 }
 
 /** The snapshot as /config_dump shows it: every private key replaced. */

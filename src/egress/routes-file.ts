@@ -126,10 +126,12 @@ export async function loadRoutesFile(path: string): Promise<EgressSnapshot> {
   const snapshot: EgressSnapshot = { version, identities, routes };
   // Certificates, keys and cross-references are checked the way a streamed snapshot is.
   const compiled = compileSnapshot(snapshot);
-  if ('problems' in compiled) {
+  // A routes file is all or nothing: its author is there to fix it.
+  const unusable = 'problems' in compiled ? compiled.problems : compiled.skipped;
+  if (unusable.length) {
     throw rejected(
       path,
-      compiled.problems.map((p) => {
+      unusable.map((p) => {
         const at = p.indexOf(': ');
         return { field: p.slice(0, at), message: p.slice(at + 2) };
       }),

@@ -134,6 +134,28 @@ describe('snapshots', () => {
     assert.deepEqual(dump.lastRejected, { version: 'v2', reason: res.ok ? '' : res.reason });
   });
 
+  test('with partial, a route that does not compile is skipped and reported while the others apply', async (t) => {
+    const a = await plainEcho(t, 'a');
+    const e = await egress(t, pass(a, 'v1'));
+    const mixed: EgressSnapshot = {
+      version: 'v2',
+      identities: [],
+      routes: [
+        { kind: 'terminating', sni: 'x{mesh=m}', mesh: 'm', service: 'x', address: '127.0.0.1', port: 1 },
+        ...pass(a, 'v2').routes,
+      ],
+    };
+    assert.equal(e.applySnapshot(mixed).ok, false, 'all or nothing by default (routes files)');
+    const res = e.applySnapshot(mixed, { partial: true });
+    assert.deepEqual(res, { ok: true, version: 'v2', skipped: ["routes[0].mesh: no identity for mesh 'm' (add one under identities)"] });
+    assert.equal(e.snapshot()?.version, 'v2');
+    const c = await rawConnect(t, e.port);
+    c.write(hello());
+    assert.equal((await readN(c, 2)).slice(0, 2), 'a:');
+    const dump = JSON.parse((await admin(e, '/config_dump')).body);
+    assert.deepEqual(dump.lastRejected, { version: 'v2', reason: "applied without what could not be used: routes[0].mesh: no identity for mesh 'm' (add one under identities)" });
+  });
+
   test('a new snapshot applies to new connections', async (t) => {
     const a = await plainEcho(t, 'a');
     const b = await plainEcho(t, 'b');

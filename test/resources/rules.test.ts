@@ -1,9 +1,15 @@
 // Every semantic rule with a passing and a failing case, table-driven over validateResource():
 // each row is a base document of its kind plus a change, and the exact violations expected.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Violation } from '../../src/core/errors.js';
 import { validateResource } from '../../src/resources/validate.js';
+
+const pki = (file: string) => readFileSync(new URL(`../fixtures/pki/${file}`, import.meta.url), 'utf8');
+const CA_PEM = pki('ca.crt');
+const CLIENT_CERT = pki('client.crt');
+const CLIENT_KEY = pki('client.key');
 
 const base: Record<string, Record<string, unknown>> = {
   Mesh: { type: 'Mesh', name: 'default', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] }, routing: { zoneEgress: true } },
@@ -127,6 +133,11 @@ const rows: Row[] = [
   { name: 'ExternalService: empty data source fails', kind: 'ExternalService', set: { 'networking.tls.caCert': {} }, expect: [{ field: 'networking.tls.caCert', message: 'data source cannot be empty' }] },
   { name: 'ExternalService: two data sources fail', kind: 'ExternalService', set: { 'networking.tls.caCert': { secret: 'a', file: '/b' } }, expect: [{ field: 'networking.tls.caCert', message: 'only one of secret, file, inline or inlineString can be set (found secret, file)' }] },
   { name: 'ExternalService: client cert and key together pass', kind: 'ExternalService', set: { 'networking.tls.clientCert': { secret: 'c' }, 'networking.tls.clientKey': { secret: 'k' } }, expect: [] },
+  { name: 'ExternalService: inline PEM certificates and key pass', kind: 'ExternalService', set: { 'networking.tls.caCert': { inlineString: CA_PEM }, 'networking.tls.clientCert': { inline: Buffer.from(CLIENT_CERT).toString('base64') }, 'networking.tls.clientKey': { inlineString: CLIENT_KEY } }, expect: [] },
+  { name: 'ExternalService: a garbage inline caCert fails (it used to freeze every egress)', kind: 'ExternalService', set: { 'networking.tls.caCert': { inlineString: 'xyz' } }, expect: [{ field: 'networking.tls.caCert.inlineString', message: 'is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)' }] },
+  { name: 'ExternalService: a corrupt inline clientCert fails', kind: 'ExternalService', set: { 'networking.tls.clientCert': { inline: Buffer.from('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n').toString('base64') }, 'networking.tls.clientKey': { inlineString: CLIENT_KEY } }, expect: [{ field: 'networking.tls.clientCert.inline', message: 'PEM block 1 is not a valid X.509 certificate' }] },
+  { name: 'ExternalService: a key as clientCert fails', kind: 'ExternalService', set: { 'networking.tls.clientCert': { inlineString: CLIENT_KEY }, 'networking.tls.clientKey': { inlineString: CLIENT_KEY } }, expect: [{ field: 'networking.tls.clientCert.inlineString', message: 'PEM block 1 is a PRIVATE KEY, not a CERTIFICATE' }] },
+  { name: 'ExternalService: a certificate as clientKey fails', kind: 'ExternalService', set: { 'networking.tls.clientCert': { inlineString: CLIENT_CERT }, 'networking.tls.clientKey': { inlineString: CLIENT_CERT } }, expect: [{ field: 'networking.tls.clientKey.inlineString', message: 'is not a PEM private key (no "-----BEGIN ... PRIVATE KEY-----" block)' }] },
   { name: 'ExternalService: client cert without key fails', kind: 'ExternalService', set: { 'networking.tls.clientCert': { secret: 'c' } }, expect: [{ field: 'networking.tls.clientKey', message: 'has to be defined with clientCert' }] },
 
   // GlobalSecret

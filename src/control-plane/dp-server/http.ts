@@ -1,6 +1,8 @@
 /** Small HTTP helpers of the dp-server: problem details (Kuma's shape), bodies, bearer tokens. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isZonectlError, UnauthorizedError, ValidationError, type ZonectlError } from '../../core/errors.js';
+import { assertDepth } from '../../resources/limits.js';
+import { PayloadTooLargeError } from '../server/problem.js';
 
 const TITLES: Record<number, string> = {
   400: 'Could not process a resource',
@@ -13,7 +15,8 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-const MAX_BODY = 1 << 20;
+/** Acks and other small requests. */
+export const MAX_BODY = 1 << 20;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
@@ -31,6 +34,8 @@ export function sendError(res: ServerResponse, err: unknown): void {
   const status = e?.status ?? 500;
   const detail = e ? e.message : 'Internal Server Error';
   const title = e instanceof ValidationError ? e.title : (TITLES[status] ?? 'Internal Server Error');
+  // The rest of an oversized body is not read: the connection cannot be reused.
+  if (status === 413) res.setHeader('connection', 'close');
   const body: Record<string, unknown> = { type: '/std-errors', status, title, detail };
   if (e instanceof ValidationError && e.violations.length) body.invalid_parameters = e.violations.map((v) => ({ field: v.field, reason: v.message }));
   body.details = detail;
@@ -45,17 +50,27 @@ export function bearer(req: IncomingMessage): string {
   return m[1];
 }
 
-export async function readJson(req: IncomingMessage): Promise<unknown> {
+/** Reads a JSON body of at most `maxBytes` (413 beyond), nested no deeper than MAX_DOCUMENT_DEPTH (400). */
+export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new ValidationError(`request body is larger than ${MAX_BODY} bytes`, [], 'Bad Request');
+    if (size > maxBytes) throw tooLarge(maxBytes);
     chunks.push(c as Buffer);
   }
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (err) {
     throw new ValidationError(`request body is not valid JSON: ${(err as Error).message}`, [], 'Bad Request');
   }
+  assertDepth(value, 'the request body');
+  return value;
+}
+
+function tooLarge(maxBytes: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`request body is larger than ${maxBytes} bytes; nothing was changed`);
 }

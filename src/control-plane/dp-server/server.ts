@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from '../../core/log.js';
 import type { EgressSnapshot } from '../../resources/egress-config.js';
 import { EGRESS_PROTOCOL_PATHS, NDJSON, type AckRequest, type BootstrapResponse, type StreamMessage } from '../../resources/egress-protocol.js';
 import type { Resource } from '../../resources/types.js';
+import { assertDepth } from '../../resources/limits.js';
 import { validateResource } from '../../resources/validate.js';
 import { EgressConfigSource } from '../egress-config/from-store.js';
 import type { Store } from '../store/types.js';
@@ -75,6 +76,8 @@ interface OpenStream {
 }
 
 const DEFAULT_HEARTBEAT_MS = 10_000;
+/** A ZoneEgress is a few hundred bytes; 64 KiB leaves room for labels without inviting floods. */
+export const MAX_BOOTSTRAP_BODY = 64 * 1024;
 
 export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   const log = opts.logger ?? silentLogger();
@@ -121,7 +124,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
 
   async function bootstrap(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await opts.authenticate(bearer(req));
-    const body = (await readJson(req)) as Record<string, unknown> | null;
+    const body = (await readJson(req, MAX_BOOTSTRAP_BODY)) as Record<string, unknown> | null;
     if (body === null || typeof body !== 'object') throw new ValidationError('bootstrap request must be a JSON object', [], 'Bad Request');
     if (body.proxyType !== undefined && body.proxyType !== 'egress') {
       throw new ValidationError('Resource is not valid', [{ field: 'proxyType', message: `proxy type ${JSON.stringify(body.proxyType)} is not served here: zonectl's dp-server serves only egress` }]);
@@ -133,6 +136,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
       } catch {
         throw new ValidationError('Resource is not valid', [{ field: 'dataplaneResource', message: 'must be a ZoneEgress resource as JSON' }]);
       }
+      assertDepth(resource, 'dataplaneResource');
     }
     if (resource === null || typeof resource !== 'object' || Array.isArray(resource)) {
       throw new ValidationError('Resource is not valid', [{ field: 'dataplaneResource', message: 'must be a ZoneEgress resource' }]);

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { tagSni, type EgressRoute, type EgressSnapshot, type MeshIdentity, type PassthroughRoute, type TerminatingRoute, type UpstreamTls, type WeightedEndpoint } from '../../resources/egress-config.js';
+import { pemProblem } from '../../resources/pem.js';
 import type { Resource } from '../../resources/types.js';
 import { resolveDataSourceSync, type SecretTable } from '../ca/data-source.js';
 
@@ -154,13 +155,24 @@ function terminating(es: Resource, mesh: string, service: string, sni: string, s
     const tls: UpstreamTls = {};
     const serverName = str(t.serverName) ?? (isIP(hp.host) ? undefined : hp.host);
     if (serverName) tls.serverName = serverName;
-    if (t.caCert) tls.caPem = resolveDataSourceSync(t.caCert, 'networking.tls.caCert', secrets);
-    if (t.clientCert) tls.certPem = resolveDataSourceSync(t.clientCert, 'networking.tls.clientCert', secrets);
-    if (t.clientKey) tls.keyPem = resolveDataSourceSync(t.clientKey, 'networking.tls.clientKey', secrets);
+    if (t.caCert) tls.caPem = resolvePem(t.caCert, 'networking.tls.caCert', secrets, 'certificate');
+    if (t.clientCert) tls.certPem = resolvePem(t.clientCert, 'networking.tls.clientCert', secrets, 'certificate');
+    if (t.clientKey) tls.keyPem = resolvePem(t.clientKey, 'networking.tls.clientKey', secrets, 'private-key');
     if (typeof t.allowRenegotiation === 'boolean') tls.allowRenegotiation = t.allowRenegotiation;
     route.tls = tls;
   }
   return route;
+}
+
+/**
+ * Resolved TLS data that an egress could not use would get the whole snapshot rejected by every
+ * egress; throwing here skips only this ExternalService (with a warning).
+ */
+function resolvePem(ds: unknown, field: string, secrets: SecretTable, kind: 'certificate' | 'private-key'): string {
+  const text = resolveDataSourceSync(ds, field, secrets);
+  const problem = pemProblem(text, kind);
+  if (problem) throw new Error(`${field} ${problem}`);
+  return text;
 }
 
 function cmp(a: string, b: string): number {

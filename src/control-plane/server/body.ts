@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parseAllDocuments } from 'yaml';
 import { ValidationError } from '../../core/errors.js';
+import { assertDepth } from '../../resources/limits.js';
 import { PayloadTooLargeError } from './problem.js';
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
@@ -38,8 +39,14 @@ function tooLarge(size: number, limit: number): PayloadTooLargeError {
   return new PayloadTooLargeError(`request body of ${size} bytes or more exceeds the limit of ${limit} bytes`);
 }
 
-/** Parses a resource body: a JSON (or YAML) object. */
+/** Parses a resource body: a JSON (or YAML) object, nested no deeper than MAX_DOCUMENT_DEPTH. */
 export function parseBody(text: string, contentType: string | undefined): unknown {
+  const value = parseText(text, contentType);
+  assertDepth(value, 'the request body');
+  return value;
+}
+
+function parseText(text: string, contentType: string | undefined): unknown {
   const yamlFirst = /yaml/i.test(contentType ?? '');
   if (!yamlFirst) {
     try {
@@ -53,16 +60,26 @@ export function parseBody(text: string, contentType: string | undefined): unknow
       }
     }
   }
-  const docs = parseAllDocuments(text);
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text);
+  } catch (err) {
+    // The YAML parser recurses per nesting level: a hostile body can exhaust its stack.
+    throw invalid('YAML', err instanceof RangeError ? 'nested too deeply' : (err as Error).message);
+  }
   if (!Array.isArray(docs) || docs.length !== 1) throw invalid('YAML', 'expected exactly one document');
   const doc = docs[0];
-  if (doc.errors.length) throw invalid('YAML', doc.errors[0].message.split('\n')[0]);
+  if (doc.errors.length) {
+    const first = doc.errors[0].message.split('\n')[0];
+    // The parser reports its own stack overflow (a body nested thousands deep) as a YAML error.
+    throw invalid('YAML', first.startsWith('Maximum call stack size exceeded') ? 'nested too deeply' : first);
+  }
   let value: unknown;
   try {
     value = doc.toJS();
   } catch (err) {
     // e.g. "Excessive alias count" (a billion-laughs body): the client's input, not our failure.
-    throw invalid('YAML', (err as Error).message);
+    throw invalid('YAML', err instanceof RangeError ? 'nested too deeply' : (err as Error).message);
   }
   return asObject(value);
 }

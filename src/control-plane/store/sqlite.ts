@@ -251,8 +251,10 @@ export class SqliteStore implements Store {
       if (o.ok) {
         if (o.change) {
           this.apply(o.change, o.json);
-          // Subscribers get their own copy; the caller keeps `value` (same document).
-          if (this.listeners.size) emit(this.listeners, o.change.resource ? { ...o.change, resource: structuredClone(o.change.resource) } : o.change);
+          // Subscribers get their own copy; the caller keeps `value` (same document). The copy is
+          // parsed from the committed JSON text: JSON.parse does not recurse, so no document
+          // shape can throw here, after the COMMIT and outside any request's promise chain.
+          if (this.listeners.size) emit(this.listeners, o.change.resource && o.json !== undefined ? { ...o.change, resource: JSON.parse(o.json) as Resource } : o.change);
         }
         p.resolve(o.value);
       } else p.reject(o.err);

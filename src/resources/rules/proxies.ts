@@ -22,6 +22,7 @@ import {
   type Obj,
   type Violations,
 } from './common.js';
+import { pemProblem } from '../pem.js';
 
 // Addresses on which the admin listener (always on loopback) would collide with the main one.
 const ADMIN_CLASH = new Set(['127.0.0.1', ...WILDCARD_ADDRESSES]);
@@ -94,10 +95,35 @@ export function checkExternalService(v: Violations, doc: Obj): void {
 function checkTls(v: Violations, tls: Obj | undefined): void {
   if (!tls) return;
   if (tls.serverName === '') v.add('networking.tls.serverName', 'cannot be empty');
-  for (const k of ['caCert', 'clientCert', 'clientKey']) checkDataSource(v, `networking.tls.${k}`, tls[k]);
+  for (const k of ['caCert', 'clientCert', 'clientKey']) {
+    checkDataSource(v, `networking.tls.${k}`, tls[k]);
+    checkInlinePem(v, `networking.tls.${k}`, tls[k], k === 'clientKey' ? 'private-key' : 'certificate');
+  }
   // An improvement over Kuma, which accepts half a client identity and fails at connection time.
   if (tls.clientCert !== undefined && tls.clientKey === undefined) v.add('networking.tls.clientKey', 'has to be defined with clientCert');
   if (tls.clientKey !== undefined && tls.clientCert === undefined) v.add('networking.tls.clientCert', 'has to be defined with clientKey');
+}
+
+/**
+ * Inline TLS data is checked at write time (an improvement over Kuma, which accepts garbage and
+ * fails at connection time). Secrets and files are checked when the snapshot is generated.
+ */
+function checkInlinePem(v: Violations, field: string, value: unknown, kind: 'certificate' | 'private-key'): void {
+  const ds = obj(value);
+  if (!ds) return;
+  let text: string | undefined;
+  let at = field;
+  if (typeof ds.inlineString === 'string' && ds.inlineString !== '') {
+    text = ds.inlineString;
+    at = `${field}.inlineString`;
+  } else if (typeof ds.inline === 'string' && ds.inline !== '') {
+    at = `${field}.inline`;
+    if (!BASE64.test(ds.inline.replace(/\s+/g, ''))) return v.add(at, 'must be base64 encoded');
+    text = Buffer.from(ds.inline, 'base64').toString('utf8');
+  }
+  if (text === undefined) return;
+  const problem = pemProblem(text, kind);
+  if (problem) v.add(at, problem);
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '../../../src/core/errors.js';
+import { join } from 'node:path';
+import { openSqliteStore } from '../../../src/control-plane/store/sqlite.js';
+import { tmpDir } from '../../helpers/tmp.js';
 import { EGRESS_TOKEN, INGRESS_TOKEN, MESH, RecordingSession, insightOf, startCp, waitForStore, zoneEgress } from './harness.js';
 
 async function post(url: string, ca: string | undefined, path: string, token: string | undefined, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -60,6 +63,23 @@ describe('dp-server bootstrap', () => {
     assert.deepEqual(asText.body, { name: 'e-text', zone: 'zone-1', controlPlane: { instanceId: 'cp-1', version: '0.1.0' } });
     const notJson = await post(url, dp.caPem, '/bootstrap', EGRESS_TOKEN, bootstrapBody('{nope'));
     assert.deepEqual(notJson.body.invalid_parameters, [{ field: 'dataplaneResource', reason: 'must be a ZoneEgress resource as JSON' }]);
+  });
+
+  test('a ZoneEgress nested thousands deep is a 400 before anything is stored (it used to end the control plane); an oversized body is a 413', async (t) => {
+    const { store, dp, url } = await startCp(t, {}, openSqliteStore({ path: join(tmpDir(t), 'store.db') }));
+    t.after(() => store.close());
+    const nested = JSON.parse(`${'['.repeat(3500)}${']'.repeat(3500)}`) as unknown;
+    for (const resource of [{ ...zoneEgress('deep'), extra: nested }, JSON.stringify({ ...zoneEgress('deep'), extra: nested })]) {
+      const res = await post(url, dp.caPem, '/bootstrap', EGRESS_TOKEN, bootstrapBody(resource));
+      assert.equal(res.status, 400);
+      assert.match(String(res.body.detail), / nests objects or arrays deeper than 64 levels; no resource needs that, nothing was stored$/);
+    }
+    const big = await post(url, dp.caPem, '/bootstrap', EGRESS_TOKEN, bootstrapBody({ ...zoneEgress('big'), labels: { pad: 'x'.repeat(70_000) } }));
+    assert.equal(big.status, 413);
+    assert.equal(big.body.detail, 'request body is larger than 65536 bytes; nothing was changed');
+    assert.equal((await store.list({ type: 'ZoneEgress' })).total, 0);
+    const ok = await post(url, dp.caPem, '/bootstrap', EGRESS_TOKEN, bootstrapBody(zoneEgress('fine')));
+    assert.equal(ok.status, 200, 'the dp-server still serves');
   });
 
   test('validation violations come back as a 400 that the session treats as fatal', async (t) => {

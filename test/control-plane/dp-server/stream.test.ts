@@ -82,6 +82,19 @@ describe('dp-server config stream', () => {
     assert.equal((sub.status as { total: { responsesRejected: string } }).total.responsesRejected, '1');
   });
 
+  test('a snapshot applied without a part it could not use is in force and reported as a reject with the skipped part', async (t) => {
+    const { store, dp, url } = await startCp(t);
+    await store.create(MESH);
+    const e = RecordingSession.start(t, url, dp.caPem, 'egress-1');
+    await e.session.ready;
+    e.verdict = (s) => (s.routes.some((r) => r.service === 'bad') ? { ok: true, skipped: ['routes[0].endpoints: bad'] } : { ok: true });
+    const offered = e.next();
+    await store.create(ingress('zi-bad', 'zone-2', { bad: 1 }));
+    const partial = await offered;
+    await waitForStore(store, async () => JSON.stringify(await insightOf(store, 'egress-1')).includes('"responsesRejected":"1"'));
+    assert.equal(e.session.lastGood?.version, partial.version, 'the usable part is in force');
+  });
+
   test('disconnecting sets disconnectTime; reconnecting adds a subscription; at most 5 are kept', async (t) => {
     const { store, dp, url } = await startCp(t);
     await store.create(MESH);

@@ -6,9 +6,18 @@ import { generateEgressSnapshot, splitHostPort } from '../../../src/control-plan
 import type { EgressRoute, MeshIdentity } from '../../../src/resources/egress-config.js';
 import type { Resource } from '../../../src/resources/types.js';
 
+const pki = (file: string) => readFileSync(new URL(`../../fixtures/pki/${file}`, import.meta.url), 'utf8');
+const CA_PEM = pki('ca.crt');
+const CLIENT_CERT = pki('client.crt');
+const CLIENT_KEY = pki('client.key');
+
+/**
+ * Kuma's goldens use `xyz` as the CA certificate; zonectl refuses TLS data that is not PEM (at
+ * write time, and the generator skips it), so the fixtures' `xyz` stands for a real certificate.
+ */
 function fixture(name: string): Resource[] {
   const text = readFileSync(new URL(`../../fixtures/egress-config/${name}.yaml`, import.meta.url), 'utf8');
-  return parseAllDocuments(text).map((d) => d.toJSON() as Resource);
+  return parseAllDocuments(text).map((d) => JSON.parse(JSON.stringify(d.toJSON()).replaceAll('"xyz"', JSON.stringify(CA_PEM)).replaceAll('"eHl6"', JSON.stringify(Buffer.from(CA_PEM).toString('base64')))) as Resource);
 }
 
 function fakeIdentity(mesh: string): MeshIdentity {
@@ -26,8 +35,8 @@ function inputOf(docs: Resource[], zone = 'zone-1', identityMeshes?: string[]) {
     externalServices: of('ExternalService'),
     identities: new Map(withMtls.map((m) => [m, fakeIdentity(m)])),
     secrets: new Map([
-      ['es-client-cert', 'CLIENT CERT'],
-      ['es-client-key', 'CLIENT KEY'],
+      ['es-client-cert', CLIENT_CERT],
+      ['es-client-key', CLIENT_KEY],
     ]),
   };
 }
@@ -46,7 +55,7 @@ const cases: { name: string; routes: EgressRoute[]; identities: string[] }[] = [
         address: 'httpbin.io',
         port: 443,
         // Kuma's golden: SNI and SAN check default to the host of the address.
-        tls: { serverName: 'httpbin.io', caPem: 'xyz', allowRenegotiation: false },
+        tls: { serverName: 'httpbin.io', caPem: CA_PEM, allowRenegotiation: false },
       },
       { kind: 'passthrough', sni: 'service-1-zone-2{mesh=mesh-1}', mesh: 'mesh-1', service: 'service-1-zone-2', endpoints: [{ address: '10.0.0.254', port: 10001, weight: 3, zone: 'zone-2' }] },
       { kind: 'passthrough', sni: 'service-2-zone-2{mesh=mesh-1}', mesh: 'mesh-1', service: 'service-2-zone-2', endpoints: [{ address: '10.0.0.254', port: 10001, weight: 30, zone: 'zone-2' }] },
@@ -91,7 +100,7 @@ const cases: { name: string; routes: EgressRoute[]; identities: string[] }[] = [
         service: 'es-tls',
         address: '::1',
         port: 8443,
-        tls: { serverName: 'api.example.com', caPem: 'xyz', certPem: 'CLIENT CERT', keyPem: 'CLIENT KEY' },
+        tls: { serverName: 'api.example.com', caPem: CA_PEM, certPem: CLIENT_CERT, keyPem: CLIENT_KEY },
       },
     ],
   },
@@ -144,12 +153,18 @@ describe('egress snapshot generator (inputs modelled on Kuma egress-xds-legacy)'
       { type: 'ExternalService', name: 'missing-secret', mesh: 'm', tags: { 'kuma.io/service': 'b' }, networking: { address: 'example.com:443', tls: { enabled: true, caCert: { secret: 'nope' } } } },
       { type: 'ExternalService', name: 'dup-1', mesh: 'm', tags: { 'kuma.io/service': 'dup' }, networking: { address: 'one.example:80' } },
       { type: 'ExternalService', name: 'dup-2', mesh: 'm', tags: { 'kuma.io/service': 'dup' }, networking: { address: 'two.example:80' } },
+      { type: 'ExternalService', name: 'garbage-ca', mesh: 'm', tags: { 'kuma.io/service': 'c' }, networking: { address: 'example.com:443', tls: { enabled: true, caCert: { secret: 'not-pem' } } } },
+      { type: 'ExternalService', name: 'garbage-key', mesh: 'm', tags: { 'kuma.io/service': 'd' }, networking: { address: 'example.com:443', tls: { enabled: true, clientCert: { secret: 'es-client-cert' }, clientKey: { secret: 'not-pem' } } } },
       { type: 'ZoneIngress', name: 'zi', zone: 'zone-9', networking: {}, availableServices: [] },
     ];
-    const { snapshot, warnings } = generateEgressSnapshot(inputOf(docs));
+    const input = inputOf(docs);
+    input.secrets.set('not-pem', '-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n');
+    const { snapshot, warnings } = generateEgressSnapshot(input);
     assert.deepEqual(snapshot.routes.map((r) => (r.kind === 'terminating' ? `${r.sni} ${r.address}` : r.sni)), ['dup{mesh=m} one.example']);
     assert.deepEqual(warnings, [
       'ExternalService m/dup-2: service dup is already served by another ExternalService, skipped',
+      'ExternalService m/garbage-ca: networking.tls.caCert PEM block 1 is not a valid X.509 certificate, skipped',
+      'ExternalService m/garbage-key: networking.tls.clientKey is not a PEM private key (no "-----BEGIN ... PRIVATE KEY-----" block), skipped',
       'ExternalService m/missing-secret: networking.tls.caCert: secret nope not found, skipped',
       'ExternalService m/no-port: networking.address "example.com" is not host:port, skipped',
       'ExternalService m/no-tag: no kuma.io/service tag, skipped',

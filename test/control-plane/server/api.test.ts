@@ -208,3 +208,13 @@ describe('control-plane API', () => {
     assert.equal(((await request(`${cp.url}/zoneegresses?size=1`)).json as { total: number }).total, 31);
   });
 });
+
+test('an ExternalService with garbage inline TLS data is a 400 naming the field, not stored (it used to freeze every egress)', async (t) => {
+  const cp = await startTestControlPlane(t);
+  await request(`${cp.url}/meshes/m1`, { method: 'PUT', body: { type: 'Mesh', name: 'm1' } });
+  const es = { type: 'ExternalService', mesh: 'm1', name: 'api', tags: { 'kuma.io/service': 'api' }, networking: { address: 'api.example.com:443', tls: { enabled: true, caCert: { inlineString: 'xyz' } } } };
+  const res = await request(`${cp.url}/meshes/m1/external-services/api`, { method: 'PUT', body: es });
+  assert.equal(res.status, 400);
+  assert.deepEqual((res.json as { invalid_parameters: unknown }).invalid_parameters, [{ field: 'networking.tls.caCert.inlineString', reason: 'is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)' }]);
+  assert.equal((await request(`${cp.url}/meshes/m1/external-services/api`)).status, 404);
+});

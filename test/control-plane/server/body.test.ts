@@ -13,3 +13,30 @@ test('a YAML body with an alias bomb is a 400 problem about the YAML, not a 500'
   assert.match(p.detail, /^the request body is not valid YAML: Excessive alias count/);
   assert.equal((await request(`${cp.url}/meshes`)).status, 200, 'the server still answers');
 });
+
+const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+
+test('a body nested thousands deep is a 400 naming the field, nothing is stored, and the control plane lives on', async (t) => {
+  const cp = await startTestControlPlane(t, { store: 'sqlite' });
+  // 3,500 levels used to pass JSON.parse, get stored, then end the process in a structuredClone after the COMMIT.
+  const body = `{"type":"Mesh","name":"m1","labels":{},"x":${deep(3500)}}`;
+  const res = await request(`${cp.url}/meshes/m1`, { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
+  assert.equal(res.status, 400);
+  const p = res.json as { detail: string; invalid_parameters: { field: string; reason: string }[] };
+  assert.equal(p.detail, 'the request body nests objects or arrays deeper than 64 levels; no resource needs that, nothing was stored');
+  assert.equal(p.invalid_parameters[0].reason, 'nested deeper than 64 levels');
+  assert.match(p.invalid_parameters[0].field, /^x\[0\]\[0\]/);
+  assert.equal((await request(`${cp.url}/meshes/m1`)).status, 404, 'nothing was stored');
+  assert.equal((await request(`${cp.url}/meshes`)).status, 200, 'lists still answer');
+});
+
+test('deep YAML, flow or block, is a 400 too', async (t) => {
+  const cp = await startTestControlPlane(t);
+  for (const body of [`type: Mesh\nname: m1\nx: ${deep(5000)}\n`, `type: Mesh\nname: m1\nx:\n${Array.from({ length: 80 }, (_, i) => `${'  '.repeat(i + 1)}k${i}:`).join('\n')} 1\n`]) {
+    const res = await request(`${cp.url}/meshes/m1`, { method: 'PUT', body, headers: { 'content-type': 'application/yaml' } });
+    assert.equal(res.status, 400, res.text);
+    assert.match((res.json as { detail: string }).detail, /^the request body (nests objects or arrays deeper than 64 levels|is not valid YAML: nested too deeply)/);
+  }
+  const ok = await request(`${cp.url}/meshes/m1`, { method: 'PUT', body: { type: 'Mesh', name: 'm1', labels: { a: 'b' } } });
+  assert.equal(ok.status, 201, 'a normal resource is still accepted');
+});
