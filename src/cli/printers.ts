@@ -77,6 +77,11 @@ export function renderResourceYaml(resource: Record<string, unknown>): string {
   return toYaml(Object.fromEntries([...meta, ...spec].map((k) => [k, sortKeys(resource[k])])));
 }
 
+/** Several objects as one multi-document YAML stream (`---` between them), keys sorted; '' for none. */
+export function renderDocumentsYaml(items: readonly unknown[]): string {
+  return items.map((i) => toYaml(sortKeys(i))).join('---\n');
+}
+
 /** YAML of anything else (lists, configs): all keys sorted. */
 export function renderYaml(value: unknown): string {
   return toYaml(sortKeys(value));

@@ -24,6 +24,7 @@ export const VALIDATE_FLAGS: readonly FlagSpec[] = [
   { name: 'fail-on-warn', kind: 'boolean', summary: 'Exit 3 on warnings too.' },
   { name: 'allow-empty', kind: 'boolean', summary: 'Succeed when no document is found (by default that is a failure, exit 3).' },
   { name: 'json', kind: 'boolean', summary: 'Same as -o json.' },
+  { name: 'strict-kinds', kind: 'boolean', summary: 'Reject Kubernetes objects zonectl does not validate (other API groups are skipped by default).' },
 ];
 
 export interface ValidateArgs {
@@ -33,6 +34,7 @@ export interface ValidateArgs {
   strict: boolean;
   failOnWarn: boolean;
   allowEmpty: boolean;
+  strictKinds: boolean;
 }
 
 /** Maps parsed flag values (by flag name) and positional args to the runner's input. */
@@ -44,6 +46,7 @@ export function toValidateArgs(flags: Record<string, unknown>, paths: string[]):
     strict: flags.strict === true,
     failOnWarn: flags['fail-on-warn'] === true,
     allowEmpty: flags['allow-empty'] === true,
+    strictKinds: flags['strict-kinds'] === true,
   };
 }
 

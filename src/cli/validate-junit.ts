@@ -19,14 +19,19 @@ export function renderJunit(report: ValidateReport): string {
     byFile.set(r.file, list);
   }
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  out.push(`<testsuites name="zonectl validate" tests="${report.summary.documents}" failures="${report.summary.invalid}" errors="0">`);
+  out.push(`<testsuites name="zonectl validate" tests="${report.summary.documents}" failures="${report.summary.invalid}" errors="0" skipped="${report.summary.skipped}">`);
   for (const [file, results] of byFile) {
     const failures = results.filter((r) => !r.valid).length;
-    out.push(`  <testsuite name="${xml(file)}" tests="${results.length}" failures="${failures}" errors="0">`);
+    const skipped = results.filter((r) => r.skipped !== undefined).length;
+    out.push(`  <testsuite name="${xml(file)}" tests="${results.length}" failures="${failures}" errors="0" skipped="${skipped}">`);
     for (const r of results) {
       const name = r.type ? `${describeResult(r)} (document ${r.document}, line ${r.line})` : `document ${r.document} (line ${r.line})`;
       const errors = r.violations.filter((v) => v.severity === 'error');
       const warnings = r.violations.filter((v) => v.severity === 'warning');
+      if (r.skipped !== undefined) {
+        out.push(`    <testcase classname="${xml(file)}" name="${xml(name)}">`, `      <skipped message="${xml(r.skipped)}"/>`, '    </testcase>');
+        continue;
+      }
       if (errors.length === 0 && warnings.length === 0) {
         out.push(`    <testcase classname="${xml(file)}" name="${xml(name)}"/>`);
         continue;

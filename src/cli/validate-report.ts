@@ -26,11 +26,13 @@ export interface ReportResult {
   name: string | null;
   valid: boolean;
   violations: ReportViolation[];
+  /** Set when the document was not validated: a Kubernetes object of another API group. */
+  skipped?: string;
 }
 
 export interface ValidateReport {
   valid: boolean;
-  summary: { files: number; documents: number; invalid: number; warnings: number };
+  summary: { files: number; documents: number; invalid: number; warnings: number; skipped: number };
   results: ReportResult[];
 }
 
@@ -41,10 +43,11 @@ export interface ValidateReport {
 export function buildReport(results: readonly DocumentResult[], files: number, opts: { allowEmpty?: boolean } = {}): ValidateReport {
   let invalid = 0;
   let warnings = 0;
+  let skipped = 0;
   const out: ReportResult[] = results.map((r) => {
     if (!r.valid) invalid++;
     for (const v of r.violations) if (v.severity === 'warning') warnings++;
-    return {
+    const result: ReportResult = {
       file: r.file,
       document: r.document,
       line: r.line,
@@ -54,9 +57,14 @@ export function buildReport(results: readonly DocumentResult[], files: number, o
       // ReportedViolation has exactly the report's fields (pinned by the output schema test).
       violations: r.violations,
     };
+    if (r.skipped !== undefined) {
+      skipped++;
+      result.skipped = r.skipped;
+    }
+    return result;
   });
   const empty = results.length === 0 && opts.allowEmpty !== true;
-  return { valid: invalid === 0 && !empty, summary: { files, documents: results.length, invalid, warnings }, results: out };
+  return { valid: invalid === 0 && !empty, summary: { files, documents: results.length, invalid, warnings, skipped }, results: out };
 }
 
 export function renderReport(report: ValidateReport, format: OutputFormat): string {
@@ -87,10 +95,11 @@ export function describeViolation(v: ReportViolation): string {
 }
 
 export function summaryLine(report: ValidateReport): string {
-  const { files, documents, invalid, warnings } = report.summary;
+  const { files, documents, invalid, warnings, skipped } = report.summary;
   const docs = plural(documents, 'document');
   const inFiles = `in ${plural(files, 'file')}`;
-  const warn = warnings ? ` (${plural(warnings, 'warning')})` : '';
+  const notes = [...(warnings ? [plural(warnings, 'warning')] : []), ...(skipped ? [`${skipped} skipped`] : [])];
+  const warn = notes.length ? ` (${notes.join(', ')})` : '';
   if (documents === 0 && !report.valid) return `FAIL: no documents found ${inFiles} (an empty directory or empty input?); pass --allow-empty to accept that`;
   if (report.valid) return `OK: ${docs} ${inFiles}, all valid${warn}`;
   return `FAIL: ${invalid} of ${docs} invalid ${inFiles}${warn}`;
@@ -103,6 +112,7 @@ export function plural(n: number, word: string): string {
 function renderText(report: ValidateReport): string {
   const lines: string[] = [];
   for (const r of report.results) {
+    if (r.skipped !== undefined) lines.push(`${r.file}:${r.line}:1: note: skipped: ${r.skipped} (--strict-kinds rejects it) [${describeResult(r)}]`);
     for (const v of r.violations) lines.push(`${r.file}:${v.line}:${v.column}: ${v.severity}: ${describeViolation(v)} [${describeResult(r)}]`);
   }
   lines.push(summaryLine(report));

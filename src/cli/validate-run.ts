@@ -29,7 +29,7 @@ export interface ValidateOutcome {
 export function runValidate(args: ValidateArgs, io: ValidateIo): ValidateOutcome {
   const vars = parseVars(args.vars);
   const inputs = collectInputs(args.paths);
-  const set = new DocumentSetValidator({ strict: args.strict });
+  const set = new DocumentSetValidator({ strict: args.strict, strictKinds: args.strictKinds });
   for (const input of inputs) {
     const text = input.path === '-' ? io.readStdin() : readInput(input.path);
     for (const doc of iterateDocuments(text, { file: input.name, vars })) set.add(doc);

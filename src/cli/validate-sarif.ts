@@ -10,6 +10,7 @@ const RULES: Record<ValidationRule, string> = {
   resource: 'The resource violates its JSON Schema or a semantic rule of its kind.',
   duplicate: 'The same (type, mesh, name) is defined more than once.',
   'mesh-without-zoneegress': 'A Mesh routes through a ZoneEgress, but none is defined.',
+  kind: 'A Kubernetes object zonectl does not validate: a Kuma kind it does not model, or another API group (with --strict-kinds).',
 };
 
 export function renderSarif(report: ValidateReport): string {

@@ -23,6 +23,8 @@ export interface ListOptions {
   offset?: string | number;
   /** Substring filter on the name (zonectl's control plane; kuma-cp ignores it). */
   name?: string;
+  /** `kubernetes`: items in the Kubernetes form of Kuma's CRDs (zonectl's control plane). */
+  format?: 'universal' | 'kubernetes';
 }
 
 export interface PutResult {
@@ -34,6 +36,8 @@ export interface PutResult {
 
 export interface ItemOptions {
   mesh?: string;
+  /** `kubernetes`: the Kubernetes form of Kuma's CRDs (zonectl's control plane). */
+  format?: 'universal' | 'kubernetes';
   /** Optimistic concurrency: the version read earlier; a stale one gets 412. */
   ifMatch?: string;
 }
@@ -45,7 +49,7 @@ export function notFoundMessage(kind: KindInfo, name: string, mesh?: string): st
 
 export async function getResource(client: ApiClient, kind: KindInfo, name: string, opts: ItemOptions = {}): Promise<Resource> {
   try {
-    return await client.requestJson<Resource>('GET', resourcePath(kind, opts.mesh, name));
+    return await client.requestJson<Resource>('GET', resourcePath(kind, opts.mesh, name), opts.format ? { query: { format: opts.format } } : undefined);
   } catch (err) {
     if (err instanceof NotFoundError) throw new NotFoundError(notFoundMessage(kind, name, opts.mesh));
     throw err;
@@ -54,7 +58,7 @@ export async function getResource(client: ApiClient, kind: KindInfo, name: strin
 
 /** One page of a collection path (`/zoneegresses`, `/zoneegresses/_overview`). */
 export async function listPath<T = Resource>(client: ApiClient, path: string, opts: Omit<ListOptions, 'mesh'> = {}): Promise<ResourceList<T>> {
-  const body = await client.requestJson<Partial<ResourceList<T>>>('GET', path, { query: { size: opts.size, offset: opts.offset, name: opts.name } });
+  const body = await client.requestJson<Partial<ResourceList<T>>>('GET', path, { query: { size: opts.size, offset: opts.offset, name: opts.name, format: opts.format } });
   const items = Array.isArray(body.items) ? body.items : [];
   return { total: typeof body.total === 'number' ? body.total : items.length, items, next: typeof body.next === 'string' && body.next !== '' ? body.next : null };
 }

@@ -19,6 +19,7 @@ function oclifFlags(specs: readonly FlagSpec[]): Interfaces.FlagInput {
 export default class Validate extends BaseCommand {
   static override summary = 'Validate resources offline: JSON Schemas and Kuma\'s rules, with file, line and field of every problem.';
   static override description = `Checks Mesh, ZoneEgress, ZoneIngress, ExternalService and GlobalSecret documents (YAML, multi-document YAML or JSON) without a control plane.
+Both of Kuma's forms are accepted: Universal (type, name, fields at the top) and Kubernetes (apiVersion kuma.io/v1alpha1, kind, metadata, spec). Kubernetes objects of other API groups (a Deployment, a ConfigMap) are skipped with a note; --strict-kinds rejects them.
 Directories are searched recursively for .yaml, .yml and .json files; - reads standard input.
 Exit codes: 0 all valid (warnings allowed unless --fail-on-warn), 3 any invalid, 2 usage error.`;
 
@@ -27,6 +28,7 @@ Exit codes: 0 all valid (warnings allowed unless --fail-on-warn), 3 any invalid,
     '<%= config.bin %> <%= command.id %> -o junit manifests/ > report.xml',
     'cat zoneegress.yaml | <%= config.bin %> <%= command.id %> --var address=10.0.0.5 -',
     '<%= config.bin %> <%= command.id %> --strict -o github manifests/',
+    '<%= config.bin %> <%= command.id %> --strict-kinds k8s/',
   ];
 
   static override strict = false;

@@ -19,6 +19,30 @@ export interface KindInfo {
   adminOnlyRead: boolean;
   /** Has a JSON Schema in `schemas/` and semantic rules; validate/apply accept it. */
   validatable: boolean;
+  /**
+   * How Kuma's Kubernetes form differs from the defaults (src/resources/kubernetes.ts derives the
+   * rest: plural `<type lowercased>s`, global kinds cluster-scoped, mesh-scoped kinds namespaced
+   * with the mesh in the `kuma.io/mesh` label). Taken from Kuma's CRDs.
+   */
+  k8s?: K8sOverrides;
+}
+
+export interface K8sPrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  jsonPath: string;
+  description?: string;
+}
+
+export interface K8sOverrides {
+  plural?: string;
+  shortNames?: string[];
+  scope?: 'Cluster' | 'Namespaced';
+  /** Where a mesh-scoped kind names its mesh: Kuma's older kinds use a top-level `mesh` field. */
+  meshIn?: 'field' | 'label';
+  printerColumns?: K8sPrinterColumn[];
+  /** Kuma stores this kind as a core/v1 Secret of this `type` (its value in `data.value`), not a CRD. */
+  secretType?: string;
 }
 
 const kinds: KindInfo[] = [
@@ -30,6 +54,7 @@ const kinds: KindInfo[] = [
     readOnly: false,
     adminOnlyRead: false,
     validatable: true,
+    k8s: { plural: 'meshes', shortNames: ['m'] },
   },
   {
     type: 'ZoneEgress',
@@ -39,6 +64,7 @@ const kinds: KindInfo[] = [
     readOnly: false,
     adminOnlyRead: false,
     validatable: true,
+    k8s: { plural: 'zoneegresses', shortNames: ['ze'], scope: 'Namespaced', printerColumns: [{ name: 'zone', type: 'string', jsonPath: '.spec.zone', description: 'Zone name' }] },
   },
   {
     type: 'ZoneIngress',
@@ -48,6 +74,7 @@ const kinds: KindInfo[] = [
     readOnly: false,
     adminOnlyRead: false,
     validatable: true,
+    k8s: { plural: 'zoneingresses', scope: 'Namespaced' },
   },
   {
     type: 'ExternalService',
@@ -57,6 +84,7 @@ const kinds: KindInfo[] = [
     readOnly: false,
     adminOnlyRead: false,
     validatable: true,
+    k8s: { scope: 'Cluster', meshIn: 'field' },
   },
   {
     type: 'ZoneEgressInsight',
@@ -66,6 +94,7 @@ const kinds: KindInfo[] = [
     readOnly: true,
     adminOnlyRead: false,
     validatable: false,
+    k8s: { plural: 'zoneegressinsights', scope: 'Namespaced' },
   },
   {
     type: 'GlobalSecret',
@@ -75,6 +104,7 @@ const kinds: KindInfo[] = [
     readOnly: false,
     adminOnlyRead: true,
     validatable: true,
+    k8s: { secretType: 'system.kuma.io/global-secret' },
   },
 ];
 

@@ -5,7 +5,10 @@
 import type { Violation } from '../core/errors.js';
 import { kindByType } from './kinds.js';
 import type { LoadedDocument } from './load.js';
-import { validateResource, type ValidateOptions } from './validate.js';
+import { KUMA_API_VERSION } from './kubernetes.js';
+import type { SkippedDocument } from './validate-form.js';
+import type { ValidateOptions } from './validate.js';
+import { validateDocument } from './validate-form.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -14,11 +17,12 @@ export interface ReportedViolation extends Violation {
   severity: Severity;
   line: number;
   column: number;
-  /** What kind of problem: 'syntax', 'resource' (schema or rule), 'duplicate', 'mesh-without-zoneegress'. */
+  /** What kind of problem: 'syntax', 'resource' (schema or rule), 'duplicate', 'mesh-without-zoneegress', 'kind'. */
   rule: ValidationRule;
 }
 
-export type ValidationRule = 'syntax' | 'resource' | 'duplicate' | 'mesh-without-zoneegress';
+/** `kind`: a Kubernetes object zonectl does not validate (a warning for Kuma kinds it does not model, an error with strictKinds). */
+export type ValidationRule = 'syntax' | 'resource' | 'duplicate' | 'mesh-without-zoneegress' | 'kind';
 
 export interface DocumentResult {
   file: string;
@@ -31,8 +35,10 @@ export interface DocumentResult {
   /** False when any violation is an error (warnings alone keep a document valid). */
   valid: boolean;
   violations: ReportedViolation[];
-  /** The parsed document (absent on a syntax error): what `apply` sends. */
+  /** The document in Universal form (absent on a syntax error or when skipped): what `apply` sends. */
   value?: unknown;
+  /** Why the document was not validated: a Kubernetes object of another API group (absent otherwise). */
+  skipped?: string;
 }
 
 /**
@@ -51,6 +57,8 @@ export function validateDocuments(docs: readonly LoadedDocument[], opts: Validat
 export interface SetOptions extends ValidateOptions {
   /** Keep each document's parsed value in its result (apply needs it; validate does not). */
   keepValues?: boolean;
+  /** Kubernetes objects zonectl does not validate are errors instead of skipped (`--strict-kinds`). */
+  strictKinds?: boolean;
 }
 
 /**
@@ -61,7 +69,7 @@ export interface SetOptions extends ValidateOptions {
 export class DocumentSetValidator {
   private readonly results: DocumentResult[] = [];
   private readonly seen = new Map<string, DocumentResult>();
-  private readonly egressMeshes: { doc: LoadedDocument; result: DocumentResult }[] = [];
+  private readonly egressMeshes: { doc: LoadedDocument; result: DocumentResult; field: string }[] = [];
   private hasEgress = false;
 
   constructor(private readonly opts: SetOptions = {}) {}
@@ -75,22 +83,39 @@ export class DocumentSetValidator {
       this.results.push(result);
       return result;
     }
-    const found = validateResource(doc.value, this.opts);
-    const violations = found.length === 0 ? [] : found.map((v) => place(doc, v, 'error', 'resource'));
-    const meta = metaOf(doc.value);
-    const result: DocumentResult = { file: doc.file, document: doc.index, line: doc.line, type: meta.type, name: meta.name, valid: violations.length === 0, violations };
-    if (this.opts.keepValues) result.value = doc.value;
+    const checked = validateDocument(doc.value, this.opts);
+    if (checked.skipped) return this.skip(doc, checked.skipped);
+    const violations = checked.violations.length === 0 ? [] : checked.violations.map((v) => place(doc, v, 'error', 'resource'));
+    for (const w of checked.warnings) violations.push(place(doc, w, 'warning', 'resource'));
+    const meta = metaOf(checked.resource);
+    const result: DocumentResult = { file: doc.file, document: doc.index, line: doc.line, type: meta.type, name: meta.name, valid: checked.violations.length === 0, violations };
+    if (this.opts.keepValues) result.value = checked.resource;
     this.results.push(result);
-    this.crossCheck(doc, meta, result);
+    this.crossCheck(doc, meta, result, checked.form === 'kubernetes' ? 'metadata.name' : 'name');
+    return result;
+  }
+
+  /** Another API group's object: skipped (an error with strictKinds); a Kuma kind zonectl does not model: a warning. */
+  private skip(doc: LoadedDocument, s: SkippedDocument): DocumentResult {
+    const result: DocumentResult = { file: doc.file, document: doc.index, line: doc.line, type: s.kind || undefined, name: s.name, valid: true, violations: [] };
+    if (this.opts.strictKinds) {
+      result.violations.push(place(doc, { field: 'kind', message: `${s.reason} (rejected by --strict-kinds: only ${KUMA_API_VERSION} kinds zonectl models are accepted)` }, 'error', 'kind'));
+      result.valid = false;
+    } else if (s.kuma) {
+      result.violations.push(place(doc, { field: 'kind', message: s.reason }, 'warning', 'kind'));
+    } else {
+      result.skipped = s.reason;
+    }
+    this.results.push(result);
     return result;
   }
 
   /** Adds the warnings that need the whole set and returns all results in input order. */
   finish(): DocumentResult[] {
     if (!this.hasEgress) {
-      for (const { doc, result } of this.egressMeshes) {
+      for (const { doc, result, field } of this.egressMeshes) {
         result.violations.push(
-          place(doc, { field: 'routing.zoneEgress', message: 'no ZoneEgress among the validated resources: cross-zone and external traffic of this mesh would fail (add a ZoneEgress, or validate it together with this Mesh)' }, 'warning', 'mesh-without-zoneegress'),
+          place(doc, { field, message: 'no ZoneEgress among the validated resources: cross-zone and external traffic of this mesh would fail (add a ZoneEgress, or validate it together with this Mesh)' }, 'warning', 'mesh-without-zoneegress'),
         );
       }
     }
@@ -98,10 +123,10 @@ export class DocumentSetValidator {
     return this.results;
   }
 
-  private crossCheck(doc: LoadedDocument, meta: Meta, result: DocumentResult): void {
+  private crossCheck(doc: LoadedDocument, meta: Meta, result: DocumentResult, nameField: string): void {
     if (!meta.type || !meta.name) return;
     if (meta.type === 'ZoneEgress') this.hasEgress = true;
-    if (meta.type === 'Mesh' && meta.zoneEgress) this.egressMeshes.push({ doc, result });
+    if (meta.type === 'Mesh' && meta.zoneEgress) this.egressMeshes.push({ doc, result, field: nameField === 'name' ? 'routing.zoneEgress' : 'spec.routing.zoneEgress' });
     const kind = kindByType(meta.type);
     const mesh = kind?.scope === 'mesh' ? (meta.mesh ?? '') : '';
     const key = `${meta.type}\u0000${mesh}\u0000${meta.name}`;
@@ -111,7 +136,7 @@ export class DocumentSetValidator {
       return;
     }
     const what = kind?.scope === 'mesh' ? `${meta.type} "${meta.name}" in mesh "${mesh}"` : `${meta.type} "${meta.name}"`;
-    result.violations.push(place(doc, { field: 'name', message: `duplicate: ${what} is already defined in ${first.file} (document ${first.document}, line ${first.line})` }, 'error', 'duplicate'));
+    result.violations.push(place(doc, { field: nameField, message: `duplicate: ${what} is already defined in ${first.file} (document ${first.document}, line ${first.line})` }, 'error', 'duplicate'));
     result.valid = false;
   }
 }

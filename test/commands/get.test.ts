@@ -59,6 +59,25 @@ describe('zonectl get', () => {
     assert.match(second, /^other /m);
   });
 
+  test('-o yaml --format kubernetes prints the Kubernetes form; validate and apply take it back unchanged', async () => {
+    const [meshes, egress, es] = await Promise.all([
+      zonectl('get', 'meshes', '-o', 'yaml', '--format', 'kubernetes'),
+      zonectl('get', 'zoneegress', 'zoneegress-1', '-o', 'yaml', '--format', 'kubernetes'),
+      zonectl('get', 'external-services', '-o', 'json', '--format', 'kubernetes'),
+    ]);
+    assertGolden('get/meshes.kubernetes.yaml', meshes);
+    assertGolden('get/zoneegress-1.kubernetes.yaml', egress);
+    assert.equal((JSON.parse(es) as { items: { kind: string; mesh: string }[] }).items.map((i) => `${i.kind}/${i.mesh}`).join(), 'ExternalService/default');
+    const all = `${meshes}---\n${egress}`;
+    const validated = await runCli(['validate', '--strict', '-'], { stdin: all, env: ctx.env });
+    assert.deepEqual([validated.code, validated.stdout], [0, 'OK: 3 documents in 1 file, all valid\n']);
+    const applied = await runCli(['apply', '-f', '-'], { stdin: all, env: ctx.env });
+    assert.deepEqual([applied.code, applied.stderr], [0, '']);
+    assert.equal(await zonectl('get', 'zoneegress', 'zoneegress-1', '-o', 'yaml', '--format', 'kubernetes'), egress);
+    const table = await runCli(['get', 'meshes', '--format', 'kubernetes'], { env: ctx.env });
+    assert.deepEqual([table.code, table.stderr], [2, 'Error: --format kubernetes shapes -o yaml and -o json output: add -o yaml (or -o json)\n']);
+  });
+
   test('-m picks the mesh of mesh-scoped kinds; an empty mesh prints the header only', async () => {
     assert.equal(await zonectl('get', 'external-services', '-m', 'other'), 'MESH   NAME   TAGS   ADDRESS   AGE\n');
     assert.deepEqual(JSON.parse(await zonectl('get', 'external-services', '-m', 'other', '--json')), { total: 0, items: [], next: null });

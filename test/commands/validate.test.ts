@@ -82,7 +82,7 @@ describe('zonectl validate', () => {
     const r = await runCli(['validate', '-o', 'json', `${FIX}/tree`]);
     assert.equal(r.code, 0, r.stdout);
     const report = JSON.parse(r.stdout) as { summary: unknown; results: { file: string }[] };
-    assert.deepEqual(report.summary, { files: 3, documents: 3, invalid: 0, warnings: 0 });
+    assert.deepEqual(report.summary, { files: 3, documents: 3, invalid: 0, warnings: 0, skipped: 0 });
     assert.deepEqual(report.results.map((x) => x.file), [`${FIX}/tree/a.yaml`, `${FIX}/tree/sub/b.yml`, `${FIX}/tree/sub/c.json`]);
   });
 

@@ -49,6 +49,7 @@ export function planApply(inputs: readonly InputText[], vars: Record<string, str
   const problems: string[] = [];
   const warnings: string[] = [];
   for (const r of results) {
+    if (r.skipped !== undefined) warnings.push(`${r.file}:${r.line}:1: skipped: ${r.skipped}`);
     for (const v of r.violations) {
       // The control plane may already hold the ZoneEgress a Mesh relies on: not a warning for apply.
       if (v.rule === 'mesh-without-zoneegress') continue;

@@ -6,12 +6,12 @@
 import { ConflictError, MethodNotAllowedError, NotFoundError, ValidationError, isZonectlError } from '../../core/errors.js';
 import { allKinds, kindByType, type KindInfo } from '../../resources/kinds.js';
 import type { Resource } from '../../resources/types.js';
-import { checkUrlMeta, validateResource } from '../../resources/validate.js';
+import { checkPutBody } from '../../resources/validate-form.js';
 import type { ApiContext, ApiRequest, ApiResponse, ApiRoute } from '../server/types.js';
 import type { Store } from '../store/types.js';
 import { parseKri } from './kri.js';
 import { overviewRoutes } from './overview.js';
-import { etag, expectedVersion, listBody, listItems, parsePage, toApi } from './view.js';
+import { etag, expectedVersion, listBody, listItems, parseFormat, parsePage, present, type WireFormat } from './view.js';
 import { nameWarnings } from './warnings.js';
 import { checkMeshCaChange, deleteMeshCa, ensureMeshCa } from '../ca/index.js';
 
@@ -43,7 +43,7 @@ export function resourcesModule(ctx: ApiContext): ApiRoute[] {
     async handle(req) {
       const k = parseKri(req.params.kri);
       if (!k || (k.zone !== '' && k.zone !== ctx.zone)) throw new NotFoundError(NOT_FOUND);
-      return getOne(ctx.store, kindByType(k.type)!, k.name, k.mesh || undefined);
+      return getOne(ctx.store, kindByType(k.type)!, k.name, k.mesh || undefined, parseFormat(req));
     },
   });
   return routes;
@@ -64,9 +64,10 @@ function kindRoutes(store: Store, kind: KindInfo, collection: string): ApiRoute[
       async handle(req) {
         const mesh = meshScoped ? req.params.mesh : undefined;
         const page = parsePage(req);
+        const format = parseFormat(req);
         if (mesh !== undefined) await requireMesh(store, mesh);
         const r = await store.list({ type: kind.type, mesh, nameContains: page.nameContains, offset: page.offset, size: page.size });
-        return { status: 200, body: listBody(req, page, r.total, listItems(r.items)) };
+        return { status: 200, body: listBody(req, page, r.total, listItems(r.items, format)) };
       },
     },
     {
@@ -75,7 +76,7 @@ function kindRoutes(store: Store, kind: KindInfo, collection: string): ApiRoute[
       path: `${base}/:name`,
       access,
       errorTitle: TITLES.get,
-      handle: (req) => getOne(store, kind, req.params.name, meshScoped ? req.params.mesh : undefined),
+      handle: (req) => getOne(store, kind, req.params.name, meshScoped ? req.params.mesh : undefined, parseFormat(req)),
     },
   ];
   if (meshScoped) {
@@ -88,8 +89,9 @@ function kindRoutes(store: Store, kind: KindInfo, collection: string): ApiRoute[
       errorTitle: TITLES.list,
       async handle(req) {
         const page = parsePage(req);
+        const format = parseFormat(req);
         const r = await store.list({ type: kind.type, nameContains: page.nameContains, offset: page.offset, size: page.size });
-        return { status: 200, body: listBody(req, page, r.total, listItems(r.items)) };
+        return { status: 200, body: listBody(req, page, r.total, listItems(r.items, format)) };
       },
     });
   }
@@ -107,10 +109,10 @@ function kindRoutes(store: Store, kind: KindInfo, collection: string): ApiRoute[
   return routes;
 }
 
-async function getOne(store: Store, kind: KindInfo, name: string, mesh: string | undefined): Promise<ApiResponse> {
+async function getOne(store: Store, kind: KindInfo, name: string, mesh: string | undefined, format: WireFormat): Promise<ApiResponse> {
   try {
     const s = await store.get({ type: kind.type, name, mesh });
-    return { status: 200, body: toApi(s.resource), headers: { etag: etag(s.version) } };
+    return { status: 200, body: present(s.resource, format), headers: { etag: etag(s.version) } };
   } catch (err) {
     throw kumaNotFound(err);
   }
@@ -132,10 +134,10 @@ function kumaNotFound(err: unknown): unknown {
 async function put(store: Store, kind: KindInfo, req: ApiRequest): Promise<ApiResponse> {
   const mesh = kind.scope === 'mesh' ? req.params.mesh : undefined;
   const name = req.params.name;
-  const body = (await req.body()) as Record<string, unknown>;
-  const violations = [...checkUrlMeta(body, { type: kind.type, name, mesh }), ...validateResource(body)];
-  if (violations.length) throw new ValidationError('Resource is not valid', violations);
-  const resource = { ...body } as Resource;
+  // Either of Kuma's forms: Universal, or Kubernetes (converted; violations keep its paths).
+  const checked = checkPutBody(await req.body(), { type: kind.type, name, mesh });
+  if (checked.violations.length) throw new ValidationError('Resource is not valid', checked.violations);
+  const resource = { ...checked.resource } as Resource;
   if (kind.scope === 'global') delete resource.mesh;
   const version = expectedVersion(req);
   const write = async () => {

@@ -3,6 +3,7 @@
  * with Kuma's pagination rules and messages (reference/kuma-2.14/api-server/crud/list_mesh_*).
  */
 import { PreconditionFailedError, ValidationError } from '../../core/errors.js';
+import { toKubernetes } from '../../resources/kubernetes.js';
 import type { Resource } from '../../resources/types.js';
 import type { ApiRequest } from '../server/types.js';
 import type { StoredResource } from '../store/types.js';
@@ -79,8 +80,24 @@ export function listBody(req: ApiRequest, page: Page, total: number, items: unkn
   return { total, items, next };
 }
 
-export function listItems(items: StoredResource[]): unknown[] {
-  return items.map((s) => toApi(s.resource));
+export function listItems(items: StoredResource[], format: WireFormat = 'universal'): unknown[] {
+  return items.map((s) => present(s.resource, format));
+}
+
+/** `?format=`: Kuma's Universal REST shape (the default) or the Kubernetes form of Kuma's CRDs. */
+export type WireFormat = 'universal' | 'kubernetes';
+const FORMATS: readonly WireFormat[] = ['universal', 'kubernetes'];
+
+export function parseFormat(req: ApiRequest): WireFormat {
+  const raw = req.query.get('format');
+  if (raw === null || raw === '') return 'universal';
+  if ((FORMATS as readonly string[]).includes(raw)) return raw as WireFormat;
+  throw new ValidationError(`Invalid format ${JSON.stringify(raw)}`, [{ field: 'format', message: `must be one of: ${FORMATS.join(', ')}` }]);
+}
+
+/** A stored resource as the client asked for it. */
+export function present(r: Resource, format: WireFormat): unknown {
+  return format === 'kubernetes' ? (toKubernetes(r) ?? toApi(r)) : toApi(r);
 }
 
 /** `If-Match: "3"` (or `W/"3"`, `3`) -> 3; absent or `*` -> undefined. */
