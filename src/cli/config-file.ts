@@ -87,6 +87,24 @@ export function readOrInitConfig(path: string): ZonectlConfig {
   return cfg;
 }
 
+/**
+ * The config of a command that reads contexts. A file named explicitly (--config-file or
+ * ZONECTL_CONFIG) must exist: a typo in the path would otherwise silently talk to the default
+ * `local` context. Only the default ~/.zonectl/config is created on first use (as kumactl does);
+ * `config control-planes add` creates any path it is given (it calls readOrInitConfig).
+ */
+export function loadConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; config: ZonectlConfig } {
+  const path = configPath(flag, env);
+  if (!flag && !env.ZONECTL_CONFIG) return { path, config: readOrInitConfig(path) };
+  const config = readConfig(path);
+  if (!config) {
+    // oclif fills the flag from ZONECTL_CONFIG too; name the variable when that is where it came from.
+    const how = flag && flag !== env.ZONECTL_CONFIG ? '--config-file' : 'ZONECTL_CONFIG';
+    throw new UsageError(`the config file ${path} (from ${how}) does not exist: check the path, or create it with 'zonectl config control-planes add --config-file ${path} --name NAME --address URL'`);
+  }
+  return { path, config };
+}
+
 /** Writes atomically (temp file + rename) with mode 0600; the directory gets 0700 when created. */
 export function writeConfig(path: string, cfg: ZonectlConfig): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });

@@ -13,7 +13,7 @@ import { Flags } from '@oclif/core';
 import { parseGoDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { ApiClient } from '../client/api-client.js';
-import { configPath, localConfig, readOrInitConfig, type ContextConfig, type ControlPlaneConfig, type ZonectlConfig } from './config-file.js';
+import { loadConfig, localConfig, type ContextConfig, type ControlPlaneConfig, type ZonectlConfig } from './config-file.js';
 
 const helpGroup = 'CONTROL PLANE';
 
@@ -71,8 +71,7 @@ export function clientFromFlags(flags: CpFlagValues, opts: { maxSockets?: number
   if (flags['no-config']) {
     cfg = localConfig();
   } else {
-    file = configPath(flags['config-file']);
-    cfg = readOrInitConfig(file);
+    ({ path: file, config: cfg } = loadConfig(flags['config-file']));
   }
   const { context, controlPlane } = resolveContext(cfg, flags.context, file);
   const api = controlPlane.coordinates.apiServer;

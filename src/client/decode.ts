@@ -70,10 +70,16 @@ export function problemViolations(p: ProblemDetails | undefined): Violation[] {
 
 /** Turns a non-2xx answer into the typed error of its status. */
 export function decodeErrorResponse(res: ResponseLike, ctx: DecodeContext): ZonectlError {
+  const problem = parseProblem(res.body);
+  if (!problem && looksLikeHtml(res)) {
+    const status = ctx.badBody ? '' : ` (HTTP ${res.status})`;
+    return new InternalError(
+      `${new URL(ctx.url).origin} answered ${ctx.method} ${new URL(ctx.url).pathname} with an HTML page${status}, not like a control plane's API: check the address and port with 'zonectl config view' (zonectl's and kuma-cp's API listen on 5681)`,
+    );
+  }
   if (ctx.badBody) {
     return new InternalError(`control plane at ${ctx.baseUrl} answered ${ctx.url} with a body that is not JSON (is the address that of a control plane's API?)`);
   }
-  const problem = parseProblem(res.body);
   const violations = problemViolations(problem);
   const summary = problem?.detail || problem?.details || problem?.title || firstLine(res.body) || `HTTP ${res.status}`;
   const withViolations = violations.length === 0 ? summary : `${summary}\n${violations.map((v) => `  * ${v.field ? `${v.field}: ` : ''}${v.message}`).join('\n')}`;
@@ -96,6 +102,12 @@ export function decodeErrorResponse(res: ResponseLike, ctx: DecodeContext): Zone
       if (res.status >= 400 && res.status < 500) return new ValidationError(`${withViolations} (HTTP ${res.status})`, violations, problem?.title);
       return new InternalError(`control plane at ${ctx.baseUrl} failed: ${summary} (HTTP ${res.status}; its log has the details)`);
   }
+}
+
+/** A web page (a proxy's error page, a web server's 404) where a control plane was expected. */
+function looksLikeHtml(res: ResponseLike): boolean {
+  const type = String(res.headers['content-type'] ?? '');
+  return /^text\/html/i.test(type) || /^\s*<(!doctype|html|head|body)/i.test(res.body);
 }
 
 const TLS_CODES = /^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_|ERR_SSL_|EPROTO$)/;

@@ -16,7 +16,7 @@ export interface RunSettings {
   apiTlsKey?: string;
   apiTlsAuto: boolean;
   dpPort: number;
-  /** Listen address of the egress dp-server (default 0.0.0.0: egresses run on other hosts). */
+  /** Listen address of the egress dp-server (default 127.0.0.1, like the API: every interface only when asked with 0.0.0.0). */
   dpAddress: string;
   zone: string;
   dataDir: string;
@@ -52,7 +52,7 @@ export function resolveRunSettings(flags: Record<string, unknown>, env: NodeJS.P
   const out: Record<string, unknown> = {
     ...DEFAULTS,
     apiTlsAuto: false,
-    dpAddress: '0.0.0.0',
+    dpAddress: '127.0.0.1',
     localhostIsAdmin: true,
   };
   for (const s of SETTINGS) {

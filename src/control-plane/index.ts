@@ -124,12 +124,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const draining = () => stopping !== undefined;
     const http = createServer({ keepAliveTimeout: 65_000 }, createHandler({ router, auth, log, bodyLimit, protocol: 'http', draining }));
     servers.push(http);
-    const url = await listen(http, opts.apiPort ?? DEFAULTS.apiPort, apiAddress, 'http');
+    const url = await listen(http, opts.apiPort ?? DEFAULTS.apiPort, apiAddress, 'http', '--api-port');
     let tlsUrl: string | undefined;
     if (tls) {
       const https = createHttpsServer({ cert: tls.certPem, key: tls.keyPem, keepAliveTimeout: 65_000 }, createHandler({ router, auth, log, bodyLimit, protocol: 'https', draining }));
       servers.push(https);
-      tlsUrl = await listen(https, opts.apiTlsPort ?? DEFAULTS.apiTlsPort, apiAddress, 'https');
+      tlsUrl = await listen(https, opts.apiTlsPort ?? DEFAULTS.apiTlsPort, apiAddress, 'https', '--api-tls-port');
     }
     for (const s of servers) s.on('clientError', (err: NodeJS.ErrnoException, socket) => socket.writable && socket.end(clientErrorResponse(err)));
     log.info({ url, tlsUrl, zone: ctx.zone, store: typeof opts.store === 'object' ? 'custom' : (opts.store ?? DEFAULTS.store), instanceId: ctx.instanceId }, 'control plane started');
@@ -159,11 +159,11 @@ function clientErrorResponse(err: NodeJS.ErrnoException): string {
   return `HTTP/1.1 ${status} ${title}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
-function listen(server: Server, port: number, address: string, proto: string): Promise<string> {
+function listen(server: Server, port: number, address: string, proto: string, flag: string): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      const hint = err.code === 'EADDRINUSE' ? ' (another control plane running? pick another port with --api-port)' : '';
-      reject(new UsageError(`cannot listen on ${address}:${port}: ${err.message}${hint}`));
+      const hint = err.code === 'EADDRINUSE' ? ` (another control plane running? pick another port with ${flag}, or 0 for a free one)` : '';
+      reject(new UsageError(`${flag} ${port}: cannot listen on ${address}:${port}: ${err.message}${hint}`));
     });
     server.listen(port, address, () => {
       const a = server.address() as AddressInfo;

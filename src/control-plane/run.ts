@@ -21,7 +21,7 @@ export async function runControlPlane(flags: Record<string, unknown>, io: RunIo)
   io.out(`store: ${settings.store}${settings.store === 'sqlite' ? ` (${join(settings.dataDir, 'store.db')})` : ''}; zone: ${settings.zone}; admin token: ${join(settings.dataDir, 'admin-token')}`);
   if (cp.tlsCaFile) io.out(`HTTPS clients should trust ${cp.tlsCaFile}`);
   const dpPort = cp.ctx.options.dpPortBound;
-  if (dpPort !== undefined) io.out(`dp-server for egresses listening on https://${String(cp.ctx.options.dpAddress ?? '0.0.0.0')}:${String(dpPort)} (egresses trust ${String(cp.ctx.options.dpCaCertFile)})`);
+  if (dpPort !== undefined) io.out(`dp-server for egresses listening on https://${String(cp.ctx.options.dpAddress ?? '127.0.0.1')}:${String(dpPort)} (egresses trust ${String(cp.ctx.options.dpCaCertFile)})`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);

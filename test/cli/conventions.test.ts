@@ -3,6 +3,8 @@
  * JSON errors under --json, and no silent success on empty input.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { cliContext } from './context.js';
 import { runCli } from '../helpers/cli.js';
@@ -117,5 +119,56 @@ describe('validate: no silent success', () => {
     const json = await runCli(['validate', '--json', '-'], { stdin: '' });
     assert.equal(json.code, 3);
     assert.deepEqual(JSON.parse(json.stdout), { valid: false, summary: { files: 1, documents: 0, invalid: 0, warnings: 0 }, results: [] });
+  });
+});
+
+describe('no silent success: config files, wrong addresses, busy ports', () => {
+  test('--config-file (or ZONECTL_CONFIG) naming a missing file is a usage error, except for `config control-planes add`', async (t) => {
+    const dir = tmpDir(t);
+    const missing = `${dir}/nope/config`;
+    const r = await runCli(['get', 'meshes', '--config-file', missing]);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.stderr,
+      `Error: the config file ${missing} (from --config-file) does not exist: check the path, or create it with 'zonectl config control-planes add --config-file ${missing} --name NAME --address URL'\n`,
+    );
+    const env = await runCli(['config', 'view'], { env: { ZONECTL_CONFIG: missing } });
+    assert.equal(env.code, 2);
+    assert.match(env.stderr, /\(from ZONECTL_CONFIG\) does not exist/);
+    const add = await runCli(['config', 'control-planes', 'add', '--config-file', missing, '--name', 'x', '--address', 'http://127.0.0.1:1', '--skip-check']);
+    assert.equal(add.code, 0, add.stderr);
+    assert.equal((await runCli(['config', 'view', '--config-file', missing])).code, 0);
+  });
+
+  test('a context that points at a web page says so instead of printing the HTML', async (t) => {
+    const server = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<!DOCTYPE HTML>\n<html><body>Not Found</body></html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => server.close());
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const ctx = cliContext(t, url);
+    const r = await runCli(['get', 'meshes'], { env: ctx.env });
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `Error: ${url} answered GET /meshes with an HTML page (HTTP 404), not like a control plane's API: check the address and port with 'zonectl config view' (zonectl's and kuma-cp's API listen on 5681)\n`,
+    );
+    assert.doesNotMatch(r.stderr, /DOCTYPE/);
+  });
+
+  test('a busy port given by a flag is a usage error (exit 2) naming the flag; the dp-server binds loopback by default', async (t) => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    t.after(() => blocker.close());
+    const port = String((blocker.address() as AddressInfo).port);
+    const dir = tmpDir(t);
+    const api = await runCli(['control-plane', 'run', '--store', 'memory', '--data-dir', dir, '--api-port', port, '--dp-port', '0']);
+    assert.equal(api.code, 2, api.stderr);
+    assert.match(api.stderr, new RegExp(`^Error: --api-port ${port}: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.* pick another port with --api-port, or 0 for a free one\\)$`, 'm'));
+    const dp = await runCli(['control-plane', 'run', '--store', 'memory', '--data-dir', dir, '--api-port', '0', '--dp-port', port]);
+    assert.equal(dp.code, 2, dp.stderr);
+    assert.match(dp.stderr, new RegExp(`^Error: --dp-port ${port}: the dp-server cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`, 'm'));
   });
 });

@@ -1,4 +1,4 @@
-import { configPath, readOrInitConfig, renderConfig, type ZonectlConfig } from '../../cli/config-file.js';
+import { loadConfig, renderConfig, type ZonectlConfig } from '../../cli/config-file.js';
 import { configFileFlag } from '../../cli/config-flags.js';
 import { DataCommand } from '../../cli/data-command.js';
 
@@ -9,7 +9,7 @@ export default class ConfigView extends DataCommand {
 
   async run(): Promise<ZonectlConfig> {
     const { flags } = await this.parse(ConfigView);
-    const cfg = readOrInitConfig(configPath(flags['config-file']));
+    const cfg = loadConfig(flags['config-file']).config;
     this.log(renderConfig(cfg).trimEnd());
     return cfg;
   }

@@ -21,7 +21,7 @@ export default class ControlPlaneRun extends BaseCommand {
     'api-tls-key': Flags.string({ summary: 'PEM private key for the HTTPS API. Env: ZONECTL_API_TLS_KEY.' }),
     'api-tls-auto': Flags.boolean({ summary: 'Serve HTTPS with a self-signed CA and certificate kept in <data-dir>/api-tls/. Env: ZONECTL_API_TLS_AUTO.', exclusive: ['api-tls-cert'], default: undefined }),
     'dp-port': Flags.integer({ summary: 'Port of the egress dp-server (default 5678). Env: ZONECTL_DP_PORT.', min: 0, max: 65535 }),
-    'dp-address': Flags.string({ summary: 'Address the egress dp-server listens on (default 0.0.0.0). Env: ZONECTL_DP_ADDRESS.' }),
+    'dp-address': Flags.string({ summary: 'Address the egress dp-server listens on (default 127.0.0.1; 0.0.0.0 for egresses on other hosts). Env: ZONECTL_DP_ADDRESS.' }),
     zone: Flags.string({ summary: "This control plane's zone (default default). Env: ZONECTL_ZONE." }),
     'data-dir': Flags.string({ summary: 'Directory for the store, admin token and certificates (default ./.zonectl). Env: ZONECTL_DATA_DIR.' }),
     store: Flags.string({ summary: 'Resource store (default sqlite). Env: ZONECTL_STORE.', options: ['sqlite', 'memory', 'postgres'] }),

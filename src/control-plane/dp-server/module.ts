@@ -15,7 +15,7 @@ import { startDpServer, type DpServer } from './server.js';
 /** ApiContext.options keys this module reads (besides `dpPort`, always set by the server). */
 export interface DpServerModuleOptions {
   dpPort?: number;
-  /** Listen address of the dp-server; default 0.0.0.0 (egresses run elsewhere). */
+  /** Listen address of the dp-server; default 127.0.0.1 (0.0.0.0 when egresses run on other hosts). */
   dpAddress?: string;
   /** `--dp-tls-cert`/`--dp-tls-key` contents; absent = auto-generated in `<data-dir>/dp-server/`. */
   dpTlsCertPem?: string;
@@ -40,7 +40,7 @@ export function dpServerModule(ctx: ApiContext): ApiModuleInstance {
         clock: ctx.clock,
         logger: ctx.log,
         port: opts.dpPort ?? 5678,
-        address: opts.dpAddress ?? '0.0.0.0',
+        address: opts.dpAddress ?? '127.0.0.1',
         tls: opts.dpTlsCertPem && opts.dpTlsKeyPem ? { certPem: opts.dpTlsCertPem, keyPem: opts.dpTlsKeyPem } : undefined,
         authenticate: (token) => service.verifier.verify(token, 'egress'),
       });

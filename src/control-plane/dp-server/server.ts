@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { ConflictError, NotFoundError, UnavailableError, ValidationError, isZonectlError, type Violation } from '../../core/errors.js';
+import { ConflictError, NotFoundError, UnavailableError, UsageError, ValidationError, isZonectlError, type Violation } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { EgressSnapshot } from '../../resources/egress-config.js';
 import { EGRESS_PROTOCOL_PATHS, NDJSON, type AckRequest, type BootstrapResponse, type StreamMessage } from '../../resources/egress-protocol.js';
@@ -235,14 +235,15 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
   });
-  const host = opts.address ?? '0.0.0.0';
+  const host = opts.address ?? '127.0.0.1';
   server.listen(opts.port, host);
   try {
     await once(server, 'listening');
   } catch (err) {
     hub.close();
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new UnavailableError(`the dp-server cannot listen on ${host}:${opts.port}: ${code}${code === 'EADDRINUSE' ? ' (is another control plane running? pick another --dp-port)' : ''}`);
+    // The address and port come from flags: a port in use is a usage error (exit 2) naming the flag.
+    throw new UsageError(`--dp-port ${opts.port}: the dp-server cannot listen on ${host}:${opts.port}: ${code}${code === 'EADDRINUSE' ? ' (is another control plane running? pick another --dp-port, or 0 for a free one)' : ''}`);
   }
   const addr = server.address() as AddressInfo;
   log.info({ address: addr.address, port: addr.port }, 'dp-server listening');

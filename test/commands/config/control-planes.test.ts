@@ -93,8 +93,10 @@ describe("config control-planes: the same files as kumactl's goldens", () => {
     assertGolden('config/control-planes-list.json', json.stdout);
   });
 
-  test('first use of any command writes the local context', async (t) => {
-    const { file, env } = configFrom(t);
+  test('first use of any command writes the local context to ~/.zonectl/config', async (t) => {
+    const dir = tmpDir(t);
+    const file = join(dir, '.zonectl', 'config');
+    const env = { HOME: dir, ZONECTL_CONFIG: undefined };
     const r = await runCli(['config', 'view'], { env });
     assert.equal(r.code, 0, r.stderr);
     assertGolden('config/first-use.yaml', r.stdout);

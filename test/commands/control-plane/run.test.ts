@@ -22,9 +22,13 @@ interface Server {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns the CLI and resolves once it printed the URL it listens on. */
+/**
+ * Spawns the CLI and resolves once it printed the URL it listens on. The dp-server gets a free
+ * port unless the test names one: the default 5678 may belong to a zonectl running on this host.
+ */
 function startCli(t: TestContext, args: string[], env: Record<string, string> = {}): Promise<Server> {
-  const proc = spawn(process.execPath, [BIN, 'control-plane', 'run', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const dpPort = args.includes('--dp-port') || env.ZONECTL_DP_PORT !== undefined ? [] : ['--dp-port', '0'];
+  const proc = spawn(process.execPath, [BIN, 'control-plane', 'run', ...args, ...dpPort], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   });

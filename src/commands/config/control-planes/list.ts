@@ -1,4 +1,4 @@
-import { configPath, readOrInitConfig } from '../../../cli/config-file.js';
+import { loadConfig } from '../../../cli/config-file.js';
 import { configFileFlag } from '../../../cli/config-flags.js';
 import { listControlPlanes, type ControlPlaneListItem } from '../../../cli/config-ops.js';
 import { DataCommand, outputFlag } from '../../../cli/data-command.js';
@@ -11,7 +11,7 @@ export default class ControlPlanesList extends DataCommand {
 
   async run(): Promise<{ items: ControlPlaneListItem[] }> {
     const { flags } = await this.parse(ControlPlanesList);
-    const items = listControlPlanes(readOrInitConfig(configPath(flags['config-file'])));
+    const items = listControlPlanes(loadConfig(flags['config-file']).config);
     const value = { items };
     this.printData(flags.output, value, {
       table: () => renderTable(['ACTIVE', 'NAME', 'ADDRESS'], items.map((i) => [i.active ? '*' : '', i.name, i.address])),

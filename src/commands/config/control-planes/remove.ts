@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { UsageError } from '../../../core/errors.js';
-import { configPath, readOrInitConfig, writeConfig } from '../../../cli/config-file.js';
+import { loadConfig, writeConfig } from '../../../cli/config-file.js';
 import { configFileFlag } from '../../../cli/config-flags.js';
 import { removeControlPlane } from '../../../cli/config-ops.js';
 import { BaseCommand } from '../../../cli/base.js';
@@ -15,8 +15,8 @@ export default class ControlPlanesRemove extends BaseCommand {
     const { args, flags } = await this.parse(ControlPlanesRemove);
     const name = args.name ?? flags.name;
     if (!name) throw new UsageError('which control plane? pass its name (see zonectl config control-planes list)');
-    const file = configPath(flags['config-file']);
-    writeConfig(file, removeControlPlane(readOrInitConfig(file), name));
+    const { path: file, config } = loadConfig(flags['config-file']);
+    writeConfig(file, removeControlPlane(config, name));
     this.log(`removed Control Plane ${JSON.stringify(name)}`);
   }
 }

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { UsageError } from '../../../core/errors.js';
-import { configPath, readOrInitConfig, writeConfig } from '../../../cli/config-file.js';
+import { loadConfig, writeConfig } from '../../../cli/config-file.js';
 import { configFileFlag } from '../../../cli/config-flags.js';
 import { useControlPlane } from '../../../cli/config-ops.js';
 import { BaseCommand } from '../../../cli/base.js';
@@ -16,8 +16,8 @@ export default class ControlPlanesUse extends BaseCommand {
     const { args, flags } = await this.parse(ControlPlanesUse);
     const name = args.name ?? flags.name;
     if (!name) throw new UsageError('which control plane? pass its name (see zonectl config control-planes list)');
-    const file = configPath(flags['config-file']);
-    writeConfig(file, useControlPlane(readOrInitConfig(file), name));
+    const { path: file, config } = loadConfig(flags['config-file']);
+    writeConfig(file, useControlPlane(config, name));
     this.log(`switched active Control Plane to ${JSON.stringify(name)}`);
   }
 }
