@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError, ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { renderTemplate } from '../resources/load.js';
+import type { UpstreamSettings } from '../resources/egress-config.js';
 import type { Resource } from '../resources/types.js';
 import { startCpSession, type CpSession } from './cp-session.js';
 import { startEgress, type EgressHandle } from './egress.js';
@@ -22,6 +23,8 @@ export interface EgressListenOptions {
   adminPort?: number;
   drainTimeMs: number;
   clientHelloTimeoutMs: number;
+  /** `--upstream-connect-timeout`, `--idle-timeout`, `--tcp-keepalive`; a snapshot's `upstream` section overrides them. */
+  upstream?: UpstreamSettings;
   logger: Logger;
 }
 
@@ -86,6 +89,7 @@ export async function startEgressFromControlPlane(opts: EgressFromCpOptions): Pr
     adminPort: opts.adminPort ?? net.admin?.port ?? 9901,
     drainTimeMs: opts.drainTimeMs,
     clientHelloTimeoutMs: opts.clientHelloTimeoutMs,
+    upstream: opts.upstream,
     logger: opts.logger,
   });
   const registered: Resource = {

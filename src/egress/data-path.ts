@@ -10,6 +10,7 @@ import { parseClientHello } from './client-hello.js';
 import type { EgressMetrics, EndpointCounters, RejectReason } from './metrics.js';
 import { relay, UpstreamReader } from './relay.js';
 import { pickEndpoint, type CompiledPassthrough, type RouteTable } from './route-table.js';
+import type { UpstreamTimers } from './upstream-timers.js';
 
 export interface DataPathContext {
   /** The route table in force (undefined before the first snapshot). */
@@ -26,6 +27,8 @@ export interface DataPathContext {
   forceClosed: boolean;
   /** ClientHello deadlines (`new HelloDeadlines(clientHelloTimeoutMs)`). */
   deadlines: HelloDeadlines;
+  /** Connect and idle deadlines, TCP keepalive toward upstreams. */
+  upstream: UpstreamTimers;
 }
 
 /**
@@ -217,6 +220,7 @@ function connectPassthrough(c: PendingConn, idx: number): void {
   (up as unknown as Tagged)[kConn] = c;
   up.on('error', onUpstreamError);
   up.on('connect', onUpstreamConnect); // fires at most once
+  c.ctx.upstream.connecting(up);
 
 }
 
@@ -251,6 +255,7 @@ function onUpstreamConnect(this: net.Socket): void {
   epStats.active++;
   epStats.total++;
   ctx.live.add(up);
+  ctx.upstream.relayed(up, client);
   up.write(c.buf!);
   if (c.early) for (const b of c.early) up.write(b);
   c.buf = c.early = undefined;
@@ -302,6 +307,7 @@ export function attachTerminator(ctx: DataPathContext): void {
     const up = r.origination
       ? tls.connect({ ...r.origination, allowHalfOpen: true } as tls.ConnectionOptions)
       : net.connect({ host: r.route.address, port: r.route.port, allowHalfOpen: true, noDelay: true, onread: reader!.onread });
+    ctx.upstream.connecting(up);
     const abort = () => {
       up.removeAllListeners('error');
       up.on('error', () => {});
@@ -326,6 +332,7 @@ export function attachTerminator(ctx: DataPathContext): void {
       epStats.active++;
       epStats.total++;
       ctx.live.add(up);
+      ctx.upstream.relayed(up, tlsSock);
       relay(
         tlsSock,
         up,

@@ -7,11 +7,12 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ValidationError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
-import type { EgressSnapshot } from '../resources/egress-config.js';
+import type { EgressSnapshot, UpstreamSettings } from '../resources/egress-config.js';
 import { createAdminServer, type ReadyState } from './admin.js';
 import { attachTerminator, HelloDeadlines, onConnection, type DataPathContext } from './data-path.js';
 import { EgressMetrics, REJECT_REASONS, type RejectReason, type RouteCounters } from './metrics.js';
 import { compileSnapshot, type RouteTable } from './route-table.js';
+import { UPSTREAM_DEFAULTS, UpstreamTimers, type ResolvedUpstreamSettings } from './upstream-timers.js';
 
 export interface EgressOptions {
   /** Listener address (ZoneEgress `networking.address`); default 0.0.0.0. */
@@ -31,6 +32,8 @@ export interface EgressOptions {
   snapshot?: EgressSnapshot;
   /** Random source for weighted endpoint choice (tests pin it). */
   random?: () => number;
+  /** Upstream settings (`dp run` flags); a snapshot's `upstream` section overrides each one it sets. */
+  upstream?: UpstreamSettings;
 }
 
 /** `skipped`: with `partial`, the identities and routes left out (field path: reason). */
@@ -91,6 +94,8 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   let appliedAt: Date | undefined;
   let lastRejection: { version: string; reason: string } | undefined;
   let draining = false;
+  const defaults: ResolvedUpstreamSettings = { ...UPSTREAM_DEFAULTS, ...opts.upstream };
+  let upstreamSettings = defaults;
 
   const applySnapshot = (snapshot: EgressSnapshot, applyOpts: ApplyOptions = {}): ApplyResult => {
     const version = typeof snapshot?.version === 'string' ? snapshot.version : '';
@@ -103,6 +108,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
       return { ok: false, version, reason };
     }
     table = res.table;
+    upstreamSettings = { ...defaults, ...res.table.snapshot.upstream };
     appliedAt = new Date();
     if (res.skipped.length) {
       const reason = `applied without what could not be used: ${res.skipped.join('; ')}`;
@@ -141,6 +147,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     live: new Set(),
     forceClosed: false,
     deadlines: new HelloDeadlines(clientHelloTimeoutMs),
+    upstream: new UpstreamTimers(() => upstreamSettings),
   };
   attachTerminator(ctx);
 
@@ -220,6 +227,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
       draining = true;
       ctx.forceClosed = true;
       destroyAll();
+      ctx.upstream.stop();
       await closeServers();
     },
   };

@@ -6,6 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
+import { upstreamSettingsProblems } from './upstream-timers.js';
 import type { EgressRoute, EgressSnapshot, MeshIdentity, PassthroughRoute, TerminatingRoute, UpstreamTls, WeightedEndpoint } from '../resources/egress-config.js';
 
 export interface CompiledEndpoint extends WeightedEndpoint {
@@ -156,6 +157,7 @@ export function compileSnapshot(s: EgressSnapshot): CompileResult {
   if (!isNonEmpty(s.version)) p.add('version', 'must be a non-empty string');
   if (!Array.isArray(s.identities)) p.add('identities', 'must be a list');
   if (!Array.isArray(s.routes)) p.add('routes', 'must be a list');
+  p.list.push(...upstreamSettingsProblems(s.upstream));
   if (p.list.length) return { problems: p.list };
   const skipped: string[] = [];
   const identities = new Map<string, tls.SecureContext>();
@@ -194,5 +196,6 @@ export function redactSnapshot(s: EgressSnapshot): EgressSnapshot {
     version: s.version,
     identities: s.identities.map((id) => ({ ...id, keyPem: '[redacted]' })),
     routes: s.routes.map((r) => (r.kind === 'terminating' && r.tls?.keyPem ? { ...r, tls: { ...r.tls, keyPem: '[redacted]' } } : r)),
+    ...(s.upstream ? { upstream: s.upstream } : {}),
   };
 }

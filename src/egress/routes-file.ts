@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { UsageError, ValidationError, type Violation } from '../core/errors.js';
-import type { EgressRoute, EgressSnapshot, MeshIdentity, UpstreamTls } from '../resources/egress-config.js';
+import type { EgressRoute, EgressSnapshot, MeshIdentity, UpstreamSettings, UpstreamTls } from '../resources/egress-config.js';
 import { compileSnapshot } from './route-table.js';
 
 type Raw = Record<string, unknown>;
@@ -123,7 +123,7 @@ export async function loadRoutesFile(path: string): Promise<EgressSnapshot> {
   }
   if (problems.length) throw rejected(path, problems);
   const version = (r.version as string | undefined) ?? `file-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
-  const snapshot: EgressSnapshot = { version, identities, routes };
+  const snapshot: EgressSnapshot = { version, identities, routes, ...(r.upstream ? { upstream: r.upstream as UpstreamSettings } : {}) };
   // Certificates, keys and cross-references are checked the way a streamed snapshot is.
   const compiled = compileSnapshot(snapshot);
   // A routes file is all or nothing: its author is there to fix it.

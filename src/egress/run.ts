@@ -75,6 +75,7 @@ export async function runEgress(opts: RunEgressOptions, onListening?: (l: Listen
     adminPort: opts.adminPort ?? dp.adminPort ?? DEFAULT_ADMIN_PORT,
     drainTimeMs: opts.drainTimeMs,
     clientHelloTimeoutMs: opts.clientHelloTimeoutMs,
+    upstream: opts.upstream,
     logger: log,
     snapshot,
   });

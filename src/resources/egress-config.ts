@@ -69,11 +69,26 @@ export interface MeshIdentity {
   caPem: string;
 }
 
+/**
+ * How the egress treats connections toward upstreams. Every field is optional: what a snapshot
+ * (or routes file) leaves out takes `dp run`'s flag (--upstream-connect-timeout, --idle-timeout,
+ * --tcp-keepalive). Milliseconds; 0 turns a setting off.
+ */
+export interface UpstreamSettings {
+  /** Give up connecting to one endpoint after this long and try the next one (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Close a relayed connection that carried no byte either way for this long (default 1 h). */
+  idleTimeoutMs?: number;
+  /** TCP keepalive on both sockets of a relayed connection, first probe after this idle time (default off). */
+  tcpKeepaliveMs?: number;
+}
+
 export interface EgressSnapshot {
   /** Opaque; changes whenever the content changes. Acked/rejected by the egress. */
   version: string;
   identities: MeshIdentity[];
   routes: EgressRoute[];
+  upstream?: UpstreamSettings;
 }
 
 /** Kuma's tag SNI: `backend{mesh=mesh-1}`, `web{mesh=m,version=v2,zone=z}` (extra tags sorted by key). */

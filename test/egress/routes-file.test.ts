@@ -8,6 +8,15 @@ import { tmpDir } from '../helpers/tmp.js';
 import { meshPki } from './helpers.js';
 
 describe('routes file', () => {
+  test('an upstream section (connect and idle timeouts, keepalive) is carried into the snapshot; unknown keys are refused', async (t) => {
+    const dir = tmpDir(t);
+    const routes = 'routes:\n  - { kind: passthrough, sni: "a{mesh=m}", mesh: m, service: a, endpoints: [{ address: 10.0.0.1, port: 10001 }] }\n';
+    writeFileSync(join(dir, 'ok.yaml'), `upstream: { connectTimeoutMs: 2000, idleTimeoutMs: 0, tcpKeepaliveMs: 30000 }\n${routes}`);
+    assert.deepEqual((await loadRoutesFile(join(dir, 'ok.yaml'))).upstream, { connectTimeoutMs: 2000, idleTimeoutMs: 0, tcpKeepaliveMs: 30000 });
+    writeFileSync(join(dir, 'bad.yaml'), `upstream: { connectTimeout: 5s }\n${routes}`);
+    await assert.rejects(loadRoutesFile(join(dir, 'bad.yaml')), (err: unknown) => err instanceof ValidationError && err.violations[0].field === 'upstream.connectTimeout' && err.violations[0].message === 'is not a known field');
+  });
+
   test('PEM files are resolved relative to the routes file; weight defaults to 1', async (t) => {
     const dir = tmpDir(t);
     const m = await meshPki('mesh-1');

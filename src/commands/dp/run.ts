@@ -44,6 +44,9 @@ export default class DpRun extends BaseCommand {
     'admin-port': Flags.custom<number>({ description: 'admin API port (overrides the dataplane file) [default: 9901]', parse: port('admin-port') })(),
     'drain-time': Flags.custom<number>({ description: 'how long live connections may finish after SIGTERM', default: 30_000, defaultHelp: async () => '30s', parse: duration('drain-time') })(),
     'client-hello-timeout': Flags.custom<number>({ description: 'close clients that take longer to send their TLS ClientHello', default: 5_000, defaultHelp: async () => '5s', parse: duration('client-hello-timeout') })(),
+    'upstream-connect-timeout': Flags.custom<number>({ description: 'give up connecting to one upstream endpoint after this long and try the next one (0s = wait for the operating system); a snapshot or routes file may override it', default: 5_000, defaultHelp: async () => '5s', parse: duration('upstream-connect-timeout') })(),
+    'idle-timeout': Flags.custom<number>({ description: 'close a relayed connection that carried no byte either way for this long (0s = never)', default: 3_600_000, defaultHelp: async () => '1h', parse: duration('idle-timeout') })(),
+    'tcp-keepalive': Flags.custom<number>({ description: 'TCP keepalive on relayed connections, first probe after this idle time (0s = off)', default: 0, defaultHelp: async () => '0s', parse: duration('tcp-keepalive') })(),
     'log-level': Flags.string({ description: 'log level', options: ['debug', 'info', 'warn', 'error'], default: 'info' }),
   };
 
@@ -64,6 +67,7 @@ export default class DpRun extends BaseCommand {
       adminPort: flags['admin-port'],
       drainTimeMs: flags['drain-time'],
       clientHelloTimeoutMs: flags['client-hello-timeout'],
+      upstream: { connectTimeoutMs: flags['upstream-connect-timeout'], idleTimeoutMs: flags['idle-timeout'], tcpKeepaliveMs: flags['tcp-keepalive'] },
       logger: createLogger('egress', { level: flags['log-level'] }),
     }, (l) => this.log(`egress${l.name ? ` ${l.name}` : ''} listening on ${l.address}:${l.port}, admin ${l.adminAddress}:${l.adminPort}`));
   }

@@ -1,0 +1,148 @@
+/**
+ * Deadlines toward upstreams (zone ingresses and external services), kept without a timer per
+ * connection (the same reasoning as HelloDeadlines in data-path.ts: at thousands of connections
+ * per second a Timeout per socket, refreshed on every read and write, is measurable):
+ * - connect: an endpoint that drops SYNs is given up after `connectTimeoutMs`, and the data path
+ *   fails over to the next endpoint instead of waiting for the kernel's ~130 s;
+ * - idle: a relayed connection with no byte either way for `idleTimeoutMs` is closed (Envoy's
+ *   tcp_proxy idle_timeout, 1 h by default there too); a client or upstream that stops reading
+ *   stalls the relay (backpressure), so it is idle as well and is closed in time;
+ * - TCP keepalive on both sockets of a relayed connection, when `tcpKeepaliveMs` > 0.
+ * One sweep per kind walks the sockets in it; a deadline fires at most one tick (1/10) late.
+ */
+import type net from 'node:net';
+import type { UpstreamSettings } from '../resources/egress-config.js';
+
+export type ResolvedUpstreamSettings = Required<UpstreamSettings>;
+
+/** `dp run`'s defaults; a snapshot's (or routes file's) `upstream` section overrides them. */
+export const UPSTREAM_DEFAULTS: ResolvedUpstreamSettings = { connectTimeoutMs: 5_000, idleTimeoutMs: 3_600_000, tcpKeepaliveMs: 0 };
+
+/** A set of items visited every tick while it is not empty; `visit` returns true to drop one. */
+class Sweep<T> {
+  private readonly items = new Set<T>();
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly tickMs: () => number,
+    private readonly visit: (item: T, now: number) => boolean,
+  ) {}
+  add(item: T): void {
+    this.items.add(item);
+    if (!this.timer) this.arm();
+  }
+  delete(item: T): void {
+    this.items.delete(item);
+  }
+  get size(): number {
+    return this.items.size;
+  }
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.items.clear();
+  }
+  private arm(): void {
+    this.timer = setTimeout(() => this.sweep(), this.tickMs());
+    this.timer.unref();
+  }
+  private sweep(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    for (const item of this.items) if (this.visit(item, now)) this.items.delete(item);
+    if (this.items.size > 0) this.arm();
+  }
+}
+
+interface Connecting {
+  sock: net.Socket;
+  deadline: number;
+  timeoutMs: number;
+}
+
+interface Relayed {
+  up: net.Socket;
+  client: net.Socket;
+  /** bytesRead + bytesWritten of the upstream at the last change seen. */
+  bytes: number;
+  since: number;
+}
+
+const tick = (ms: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(ms / 10)));
+const kConnecting = Symbol('zonectl.upstream.connecting');
+type Tagged = { [kConnecting]?: Connecting };
+
+export class UpstreamTimers {
+  private readonly connects = new Sweep<Connecting>(
+    () => tick(this.settings().connectTimeoutMs, 10, 500),
+    (c, now) => {
+      if (c.sock.destroyed) return true;
+      if (now < c.deadline) return false;
+      // Emitted as the socket's 'error': the data path counts it and fails over like a refusal.
+      c.sock.destroy(Object.assign(new Error(`connect timed out after ${c.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      return true;
+    },
+  );
+  private readonly idle = new Sweep<Relayed>(
+    () => tick(this.settings().idleTimeoutMs, 10, 30_000),
+    (r, now) => {
+      if (r.up.destroyed && r.client.destroyed) return true;
+      const limit = this.settings().idleTimeoutMs;
+      if (limit <= 0) return true;
+      const bytes = r.up.bytesRead + r.up.bytesWritten;
+      if (bytes !== r.bytes) {
+        r.bytes = bytes;
+        r.since = now;
+        return false;
+      }
+      if (now - r.since < limit) return false;
+      r.up.destroy();
+      r.client.destroy();
+      return true;
+    },
+  );
+
+  constructor(readonly settings: () => ResolvedUpstreamSettings) {}
+
+  /** Call right after net.connect()/tls.connect(): the connect deadline starts now. */
+  connecting(sock: net.Socket): void {
+    const timeoutMs = this.settings().connectTimeoutMs;
+    if (timeoutMs <= 0) return;
+    const c: Connecting = { sock, deadline: performance.now() + timeoutMs, timeoutMs };
+    (sock as Tagged)[kConnecting] = c;
+    this.connects.add(c);
+  }
+
+  /** Call once the upstream is connected (and, for TLS, handshaken) and about to be relayed. */
+  relayed(up: net.Socket, client: net.Socket): void {
+    const c = (up as Tagged)[kConnecting];
+    if (c) this.connects.delete(c);
+    const s = this.settings();
+    if (s.tcpKeepaliveMs > 0) {
+      up.setKeepAlive(true, s.tcpKeepaliveMs);
+      client.setKeepAlive(true, s.tcpKeepaliveMs);
+    }
+    if (s.idleTimeoutMs > 0) this.idle.add({ up, client, bytes: up.bytesRead + up.bytesWritten, since: performance.now() });
+  }
+
+  /** Relayed connections under idle watch and upstreams still connecting (for tests and stats). */
+  counts(): { connecting: number; relayed: number } {
+    return { connecting: this.connects.size, relayed: this.idle.size };
+  }
+
+  stop(): void {
+    this.connects.stop();
+    this.idle.stop();
+  }
+}
+
+/** Problems with a snapshot's `upstream` section, as `field: message` (empty when it is fine). */
+export function upstreamSettingsProblems(u: unknown): string[] {
+  if (u === undefined) return [];
+  if (u === null || typeof u !== 'object' || Array.isArray(u)) return ['upstream: must be an object'];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(u)) {
+    if (!(k in UPSTREAM_DEFAULTS)) out.push(`upstream.${k}: is not a known setting (connectTimeoutMs, idleTimeoutMs, tcpKeepaliveMs)`);
+    else if (!Number.isInteger(v) || (v as number) < 0) out.push(`upstream.${k}: must be an integer number of milliseconds >= 0 (0 = off)`);
+  }
+  return out;
+}
