@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts through node:test with tsx. Node 20's --test does not expand globs,
 // so the file list is collected here. Extra args narrow the run: `node scripts/test.mjs test/egress`.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+//
+// When a selected file uses real PostgreSQL (imports test/helpers/postgres), ONE embedded server
+// is started for the whole run (its admin URL in ZONECTL_TEST_POSTGRES_URL; each test makes its
+// own database) and stopped, its directory removed, when the run ends, also on failure or ^C.
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { startEmbeddedPostgres } from './embedded-postgres.mjs';
 
 function collect(path, out) {
   const st = statSync(path);
@@ -25,9 +30,19 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const res = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...passthrough, ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', FORCE_COLOR: '0' } },
-);
-process.exit(res.status ?? 1);
+
+const env = { ...process.env, NODE_ENV: 'test', FORCE_COLOR: '0' };
+let postgres;
+if (!env.ZONECTL_TEST_POSTGRES_URL && files.some((f) => readFileSync(f, 'utf8').includes('helpers/postgres'))) {
+  const t0 = Date.now();
+  postgres = await startEmbeddedPostgres();
+  env.ZONECTL_TEST_POSTGRES_URL = postgres.url;
+  console.log(`embedded PostgreSQL on 127.0.0.1:${postgres.port} for this run (started in ${Date.now() - t0} ms)`);
+}
+
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...passthrough, ...files], { stdio: 'inherit', env });
+// ^C reaches the test runner too (same process group); we only wait for it and clean up.
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+if (postgres) await postgres.stop().catch((err) => console.error(`could not stop the embedded PostgreSQL: ${err?.message ?? err}`));
+process.exit(code ?? (signal ? 1 : 1));

@@ -22,9 +22,13 @@ export interface RunSettings {
   dataDir: string;
   store: StoreKind;
   localhostIsAdmin: boolean;
+  /** `--store postgres`: the database, a password file, the pool size. */
+  postgresUrl?: string;
+  postgresPasswordFile?: string;
+  postgresMaxConnections?: number;
 }
 
-type Spec = { key: keyof RunSettings; flag: string; kind: 'port' | 'string' | 'bool' | 'store' };
+type Spec = { key: keyof RunSettings; flag: string; kind: 'port' | 'string' | 'bool' | 'store' | 'count' };
 
 export const SETTINGS: Spec[] = [
   { key: 'apiPort', flag: 'api-port', kind: 'port' },
@@ -39,6 +43,9 @@ export const SETTINGS: Spec[] = [
   { key: 'dataDir', flag: 'data-dir', kind: 'string' },
   { key: 'store', flag: 'store', kind: 'store' },
   { key: 'localhostIsAdmin', flag: 'localhost-is-admin', kind: 'bool' },
+  { key: 'postgresUrl', flag: 'postgres-url', kind: 'string' },
+  { key: 'postgresPasswordFile', flag: 'postgres-password-file', kind: 'string' },
+  { key: 'postgresMaxConnections', flag: 'postgres-max-connections', kind: 'count' },
 ];
 
 /** `api-port` -> `ZONECTL_API_PORT` */
@@ -94,6 +101,11 @@ function coerce(s: Spec, v: unknown, where: string): unknown {
     case 'port': {
       const n = typeof v === 'number' ? v : /^\d+$/.test(String(v)) ? Number(v) : NaN;
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${where}: "${String(v)}" is not a port (0-65535)`);
+      return n;
+    }
+    case 'count': {
+      const n = typeof v === 'number' ? v : /^\d+$/.test(String(v)) ? Number(v) : NaN;
+      if (!Number.isInteger(n) || n < 2 || n > 1000) throw new UsageError(`${where}: "${String(v)}" is not a connection count (2-1000)`);
       return n;
     }
     case 'bool': {

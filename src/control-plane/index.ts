@@ -21,6 +21,8 @@ import { Router } from './server/router.js';
 import { autoTls, readTlsFiles, type TlsMaterial } from './server/tls.js';
 import type { ApiContext, ApiModule, ApiModuleInstance } from './server/types.js';
 import { createMemoryStore } from './store/memory.js';
+import { openPostgresStore } from './store/postgres/store.js';
+import type { PostgresConnectOptions } from './store/postgres/connect.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
 
@@ -44,6 +46,8 @@ export interface ControlPlaneOptions {
   zone?: string;
   /** Which store (default sqlite at <dataDir>/store.db), or a ready Store instance (closed on stop). */
   store?: StoreKind | Store;
+  /** Connection settings of `store: 'postgres'` (URL, password file, pool size). */
+  postgres?: Partial<PostgresConnectOptions>;
   /** Callers from 127.0.0.1/::1 are admins (default true, Kuma's localhostIsAdmin). */
   localhostIsAdmin?: boolean;
   clock?: Clock;
@@ -79,10 +83,24 @@ export const DEFAULTS = { apiPort: 5681, apiAddress: '127.0.0.1', apiTlsPort: 56
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export function openStore(kind: StoreKind, dataDir: string, clock: Clock): Store {
+export interface OpenStoreOptions {
+  clock: Clock;
+  postgres?: Partial<PostgresConnectOptions>;
+  /** Recorded with the changes this instance writes (postgres). */
+  instanceId?: string;
+  log?: Logger;
+}
+
+export async function openStore(kind: StoreKind, dataDir: string, opts: OpenStoreOptions): Promise<Store> {
+  const { clock } = opts;
   if (kind === 'memory') return createMemoryStore({ clock });
   if (kind === 'sqlite') return openSqliteStore({ path: join(dataDir, 'store.db'), clock });
-  if (kind === 'postgres') throw new UsageError('the postgres store is not available yet; use --store sqlite (the default) or --store memory');
+  if (kind === 'postgres') {
+    const url = opts.postgres?.url;
+    if (!url) throw new UsageError('--store postgres needs the database: give --postgres-url postgres://USER@HOST:5432/DATABASE (or ZONECTL_POSTGRES_URL)');
+    const log = opts.log;
+    return openPostgresStore({ ...opts.postgres, url, clock, instanceId: opts.instanceId, onProblem: log && ((what, err) => log.warn({ err: err === undefined ? undefined : String((err as Error).message ?? err) }, what)) });
+  }
   throw new UsageError(`unknown store "${String(kind)}"; use sqlite, memory or postgres`);
 }
 
@@ -94,7 +112,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   if ((opts.apiTlsCert === undefined) !== (opts.apiTlsKey === undefined)) throw new UsageError('--api-tls-cert and --api-tls-key go together; give both, or use --api-tls-auto');
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const tls: TlsMaterial | undefined = opts.apiTlsCert && opts.apiTlsKey ? readTlsFiles(opts.apiTlsCert, opts.apiTlsKey) : opts.apiTlsAuto ? await autoTls(opts.dataDir, apiAddress) : undefined;
-  const store = typeof opts.store === 'object' ? opts.store : openStore(opts.store ?? DEFAULTS.store, opts.dataDir, clock);
+  const instanceId = randomUUID();
+  const store = typeof opts.store === 'object' ? opts.store : await openStore(opts.store ?? DEFAULTS.store, opts.dataDir, { clock, postgres: opts.postgres, instanceId, log });
   const servers: Server[] = [];
   const instances: ApiModuleInstance[] = [];
   let stopping: Promise<void> | undefined;
@@ -105,7 +124,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       store,
       clock,
       zone: opts.zone ?? DEFAULTS.zone,
-      instanceId: randomUUID(),
+      instanceId,
       version: VERSION,
       dataDir: opts.dataDir,
       log,
@@ -218,3 +237,4 @@ export type { ApiContext, ApiModule, ApiModuleInstance, ApiRoute } from './serve
 export type { Store, StoreChange } from './store/types.js';
 export { createMemoryStore } from './store/memory.js';
 export { openSqliteStore } from './store/sqlite.js';
+export { openPostgresStore } from './store/postgres/store.js';

@@ -7,6 +7,7 @@ import { clockFromEnv } from '../core/clock.js';
 import { createLogger } from '../core/log.js';
 import { resolveRunSettings } from './config.js';
 import { startControlPlane } from './index.js';
+import { redactUrl } from './store/postgres/connect.js';
 import { zoneTokenRunOptions } from './tokens/index.js';
 
 export interface RunIo {
@@ -16,9 +17,11 @@ export interface RunIo {
 export async function runControlPlane(flags: Record<string, unknown>, io: RunIo): Promise<void> {
   const settings = resolveRunSettings(flags);
   const log = createLogger('control-plane');
-  const cp = await startControlPlane({ ...settings, clock: clockFromEnv(), log, options: { dpAddress: settings.dpAddress, ...zoneTokenRunOptions(flags) } });
+  const postgres = { url: settings.postgresUrl, passwordFile: settings.postgresPasswordFile, maxConnections: settings.postgresMaxConnections };
+  const cp = await startControlPlane({ ...settings, postgres, clock: clockFromEnv(), log, options: { dpAddress: settings.dpAddress, ...zoneTokenRunOptions(flags) } });
   io.out(`zonectl control plane listening on ${cp.url}${cp.tlsUrl ? ` and ${cp.tlsUrl}` : ''}`);
-  io.out(`store: ${settings.store}${settings.store === 'sqlite' ? ` (${join(settings.dataDir, 'store.db')})` : ''}; zone: ${settings.zone}; admin token: ${join(settings.dataDir, 'admin-token')}`);
+  const where = settings.store === 'sqlite' ? ` (${join(settings.dataDir, 'store.db')})` : settings.store === 'postgres' ? ` (${redactUrl(settings.postgresUrl ?? '')})` : '';
+  io.out(`store: ${settings.store}${where}; zone: ${settings.zone}; admin token: ${join(settings.dataDir, 'admin-token')}`);
   if (cp.tlsCaFile) io.out(`HTTPS clients should trust ${cp.tlsCaFile}`);
   const dpPort = cp.ctx.options.dpPortBound;
   if (dpPort !== undefined) io.out(`dp-server for egresses listening on https://${String(cp.ctx.options.dpAddress ?? '127.0.0.1')}:${String(dpPort)} (egresses trust ${String(cp.ctx.options.dpCaCertFile)})`);

@@ -6,11 +6,12 @@ import { runControlPlane } from '../../control-plane/run.js';
 // (src/control-plane/config.ts resolves flag > env > config file > default).
 export default class ControlPlaneRun extends BaseCommand {
   static override summary = 'Run the control plane: the Kuma-compatible REST API on an embedded store.';
-  static override description = `Serves the REST API (Kuma's paths and formats) on --api-port, stores resources in SQLite at <data-dir>/store.db (or in memory), and creates <data-dir>/admin-token at first start. Requests from localhost are admin; others need "Authorization: Bearer <admin token>". Every flag can also come from a ZONECTL_* variable (e.g. ZONECTL_API_PORT) or a --config file. Prints the URLs it listens on; stops cleanly on SIGINT/SIGTERM.`;
+  static override description = `Serves the REST API (Kuma's paths and formats) on --api-port, stores resources in SQLite at <data-dir>/store.db (or in memory, or in PostgreSQL shared by several instances with --store postgres), and creates <data-dir>/admin-token at first start. Requests from localhost are admin; others need "Authorization: Bearer <admin token>". Every flag can also come from a ZONECTL_* variable (e.g. ZONECTL_API_PORT) or a --config file. Prints the URLs it listens on; stops cleanly on SIGINT/SIGTERM.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --store memory --api-port 0',
     '<%= config.bin %> <%= command.id %> --api-address 0.0.0.0 --no-localhost-is-admin --api-tls-auto',
+    '<%= config.bin %> <%= command.id %> --store postgres --postgres-url postgres://zonectl@db.example:5432/zonectl --postgres-password-file /etc/zonectl/pg-password',
   ];
 
   static override flags = {
@@ -25,6 +26,9 @@ export default class ControlPlaneRun extends BaseCommand {
     zone: Flags.string({ summary: "This control plane's zone (default default). Env: ZONECTL_ZONE." }),
     'data-dir': Flags.string({ summary: 'Directory for the store, admin token and certificates (default ./.zonectl). Env: ZONECTL_DATA_DIR.' }),
     store: Flags.string({ summary: 'Resource store (default sqlite). Env: ZONECTL_STORE.', options: ['sqlite', 'memory', 'postgres'] }),
+    'postgres-url': Flags.string({ summary: 'With --store postgres: the database, postgres://USER[:PASSWORD]@HOST:5432/DATABASE[?sslmode=verify-full&sslrootcert=FILE]. Env: ZONECTL_POSTGRES_URL.' }),
+    'postgres-password-file': Flags.string({ summary: 'With --store postgres: file whose first line is the password (wins over one in the URL). Env: ZONECTL_POSTGRES_PASSWORD_FILE.' }),
+    'postgres-max-connections': Flags.integer({ summary: 'With --store postgres: connections this instance opens at most (default 10). Env: ZONECTL_POSTGRES_MAX_CONNECTIONS.', min: 2, max: 1000 }),
     'localhost-is-admin': Flags.boolean({ summary: 'Treat callers from 127.0.0.1/::1 as admins (default on; --no-localhost-is-admin turns it off). Env: ZONECTL_LOCALHOST_IS_ADMIN.', allowNo: true, default: undefined }),
     config: Flags.string({ summary: 'YAML/JSON file with these settings (keys as the flag names). Env: ZONECTL_CP_CONFIG (ZONECTL_CONFIG is the CLI config file).' }),
     'allow-unbounded-tokens': Flags.boolean({ summary: "Mint Kuma's 10-year zone tokens when POST /tokens/zone has no validFor (default: refuse). Env: ZONECTL_ALLOW_UNBOUNDED_TOKENS.", env: 'ZONECTL_ALLOW_UNBOUNDED_TOKENS', default: false }),

@@ -99,7 +99,7 @@ describe('zonectl control-plane run', () => {
   test('refuses what it cannot do, with a next step', async () => {
     const pg = await runCli(['control-plane', 'run', '--store', 'postgres', '--api-port', '0'], { cwd: ROOT });
     assert.equal(pg.code, 2);
-    assert.match(pg.stderr, /Error: the postgres store is not available yet; use --store sqlite \(the default\) or --store memory/);
+    assert.match(pg.stderr, /Error: --store postgres needs the database: give --postgres-url postgres:\/\/USER@HOST:5432\/DATABASE \(or ZONECTL_POSTGRES_URL\)/);
     const env = await runCli(['control-plane', 'run'], { env: { ZONECTL_API_PORT: 'http' } });
     assert.equal(env.code, 2);
     assert.match(env.stderr, /ZONECTL_API_PORT: "http" is not a port/);

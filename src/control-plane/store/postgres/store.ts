@@ -1,0 +1,319 @@
+/**
+ * The PostgreSQL store: several control-plane instances share one database. Same contract and
+ * conformance suite as the memory and SQLite stores (src/control-plane/store/types.ts).
+ *
+ * - Reads go to the database (a page is one indexed query), so every instance reads what any
+ *   instance committed, including its own writes.
+ * - Writes are batched (group commit, like the SQLite store): those queued in one turn of the
+ *   event loop go to `zonectl_apply` as one statement, one commit; each write's checks (exists,
+ *   expected version) run inside it, so a failing write does not fail its neighbours. A write
+ *   resolves after its commit and after the watchers heard it.
+ * - Watchers hear every change of every instance in commit order (./feed.ts).
+ * - withLock is a PostgreSQL advisory lock held on its own connection for the critical section.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { systemClock, type Clock } from '../../../core/clock.js';
+import { ConflictError, NotFoundError, PreconditionFailedError, UnavailableError } from '../../../core/errors.js';
+import type { Resource } from '../../../resources/types.js';
+import { describeKey, emit, fullKey, keyOf, LocalLocks, now, type FullKey } from '../common.js';
+import type { ChangeOp, ListOptions, ListResult, ResourceKey, Store, StoreChange, StoredResource, Unsubscribe, WriteOptions } from '../types.js';
+import { poolConfig, redactUrl, translate, type PostgresConnectOptions } from './connect.js';
+import { ChangeFeed, type SequencedChange } from './feed.js';
+import { LOCK_NS, migrate } from './schema.js';
+
+export interface PostgresStoreOptions extends PostgresConnectOptions {
+  clock?: Clock;
+  /** Recorded with each change this instance writes (default: random). */
+  instanceId?: string;
+  /** Problems the store recovers from by itself (listener lost and reconnected, ...). */
+  onProblem?: (what: string, err: unknown) => void;
+  /** How long the change log keeps entries (default 1 h): the longest listener outage replayed exactly. */
+  changeRetentionMs?: number;
+}
+
+type WriteKind = 'create' | 'update' | 'upsert' | 'delete';
+
+interface PendingWrite {
+  kind: WriteKind;
+  key: FullKey;
+  /** The resource without server-set fields; undefined for delete. */
+  base?: Resource;
+  expected?: number;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+interface ApplyRow {
+  status: 'ok' | 'conflict' | 'not-found' | 'stale' | 'stale-missing';
+  version: number | null;
+  creation_time: string | null;
+  seq: string | null;
+}
+
+/** At most this many writes per statement; more wait for the next batch. */
+const MAX_BATCH = 500;
+const PRUNE_EVERY_MS = 60_000;
+
+export class PostgresStore implements Store {
+  private readonly pool: pg.Pool;
+  private readonly clock: Clock;
+  private readonly where: string;
+  private readonly instanceId: string;
+  private readonly listeners = new Set<(c: StoreChange) => void>();
+  private readonly locks = new LocalLocks();
+  private readonly feed: ChangeFeed;
+  private queue: PendingWrite[] = [];
+  private scheduled = false;
+  private inFlight?: Promise<void>;
+  private pruneTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  private constructor(
+    private readonly opts: PostgresStoreOptions,
+    config: pg.PoolConfig,
+  ) {
+    this.pool = new pg.Pool(config);
+    // An idle pooled connection that breaks (server restart) is dropped by the pool; without a
+    // handler its 'error' would crash the process.
+    this.pool.on('error', (err) => opts.onProblem?.('a pooled PostgreSQL connection failed', err));
+    this.clock = opts.clock ?? systemClock;
+    this.where = redactUrl(opts.url);
+    this.instanceId = opts.instanceId ?? randomUUID();
+    this.feed = new ChangeFeed({
+      pool: this.pool,
+      connectListener: async () => {
+        const c = new pg.Client(config);
+        c.on('error', () => undefined);
+        await c.connect();
+        return c;
+      },
+      emit: (c) => emit(this.listeners, c),
+      onProblem: opts.onProblem,
+    });
+  }
+
+  /** Connects, migrates (under the migration lock) and starts the change feed. */
+  static async open(opts: PostgresStoreOptions): Promise<PostgresStore> {
+    const store = new PostgresStore(opts, poolConfig(opts));
+    try {
+      const client = await store.pool.connect();
+      try {
+        await migrate(client, store.where);
+      } finally {
+        client.release();
+      }
+      await store.feed.start();
+    } catch (err) {
+      await store.feed.close();
+      await store.pool.end().catch(() => undefined);
+      throw translate(err, opts.url);
+    }
+    store.pruneTimer = setInterval(() => void store.prune(), PRUNE_EVERY_MS);
+    store.pruneTimer.unref();
+    return store;
+  }
+
+  private check(): void {
+    if (this.closed) throw new UnavailableError('the store is closed');
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, params);
+    } catch (err) {
+      throw translate(err, this.opts.url);
+    }
+  }
+
+  async get(key: ResourceKey): Promise<StoredResource> {
+    this.check();
+    const k = fullKey(key);
+    const { rows } = await this.query<{ version: number; doc: string }>('SELECT version, doc FROM zonectl_resources WHERE type = $1 AND mesh = $2 AND name = $3', [k.type, k.mesh, k.name]);
+    if (!rows.length) throw new NotFoundError(`${describeKey(key)} not found`);
+    return { resource: JSON.parse(rows[0].doc) as Resource, version: rows[0].version };
+  }
+
+  async list(opts: ListOptions): Promise<ListResult> {
+    this.check();
+    const where = ['type = $1'];
+    const params: unknown[] = [opts.type];
+    if (opts.mesh !== undefined) where.push(`mesh = $${params.push(opts.mesh)}`);
+    // strpos, not LIKE: the filter is a literal substring (no % or _ wildcards), case-sensitive.
+    if (opts.nameContains) where.push(`strpos(name, $${params.push(opts.nameContains)}) > 0`);
+    const filter = where.join(' AND ');
+    const paged = opts.offset !== undefined || opts.size !== undefined;
+    const page = `SELECT version, doc FROM zonectl_resources WHERE ${filter} ORDER BY name, mesh${opts.size !== undefined ? ` LIMIT ${Math.max(0, Math.floor(opts.size))}` : ''}${opts.offset ? ` OFFSET ${Math.max(0, Math.floor(opts.offset))}` : ''}`;
+    const [items, count] = await Promise.all([
+      this.query<{ version: number; doc: string }>(page, params),
+      paged ? this.query<{ n: string }>(`SELECT count(*) AS n FROM zonectl_resources WHERE ${filter}`, params) : undefined,
+    ]);
+    return {
+      total: count ? Number(count.rows[0].n) : items.rows.length,
+      items: items.rows.map((r) => ({ resource: JSON.parse(r.doc) as Resource, version: r.version })),
+    };
+  }
+
+  create(resource: Resource): Promise<StoredResource> {
+    return this.enqueue('create', keyOf(resource), resource);
+  }
+
+  update(resource: Resource, opts: WriteOptions = {}): Promise<StoredResource> {
+    return this.enqueue('update', keyOf(resource), resource, opts.expectedVersion);
+  }
+
+  upsert(resource: Resource, opts: WriteOptions = {}): Promise<StoredResource & { created: boolean }> {
+    return this.enqueue('upsert', keyOf(resource), resource, opts.expectedVersion);
+  }
+
+  async delete(key: ResourceKey, opts: WriteOptions = {}): Promise<void> {
+    await this.enqueue('delete', fullKey(key), undefined, opts.expectedVersion);
+  }
+
+  watch(listener: (change: StoreChange) => void): Unsubscribe {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The in-process lock first (waiters of this instance queue here, not on connections), then
+   * the advisory lock on a connection held for the section: exclusive across every instance.
+   * If that connection breaks, PostgreSQL releases the lock; the section is not interrupted.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(name, async () => {
+      this.check();
+      let client: pg.PoolClient | undefined;
+      try {
+        client = await this.pool.connect();
+        await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_NS, name]);
+      } catch (err) {
+        client?.release(true);
+        throw translate(err, this.opts.url);
+      }
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NS, name]).then(
+          () => client.release(),
+          (err: Error) => client.release(err),
+        );
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pruneTimer);
+    // Writes already queued were accepted: commit them before closing.
+    while (this.inFlight || this.queue.length) {
+      if (!this.inFlight) this.flush();
+      await this.inFlight;
+    }
+    this.listeners.clear();
+    await this.feed.close();
+    await this.pool.end();
+  }
+
+  private enqueue<T>(kind: WriteKind, key: FullKey, resource: Resource | undefined, expected?: number): Promise<T> {
+    if (this.closed) return Promise.reject(new UnavailableError('the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ kind, key, base: resource && withoutServerFields(resource), expected, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // setImmediate runs after the I/O phase: every request parsed in this turn joins the batch.
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  /** Sends the next batch unless one is in flight (its completion sends the next). */
+  private flush(): void {
+    if (this.inFlight || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, MAX_BATCH);
+    this.inFlight = this.send(batch).finally(() => {
+      this.inFlight = undefined;
+      this.flush();
+    });
+  }
+
+  private async send(batch: PendingWrite[]): Promise<void> {
+    const t = now(this.clock);
+    let rows: ApplyRow[];
+    try {
+      const r = await this.pool.query<ApplyRow>('SELECT * FROM zonectl_apply($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7, $8)', [
+        batch.map((w) => w.kind),
+        batch.map((w) => w.key.type),
+        batch.map((w) => w.key.mesh),
+        batch.map((w) => w.key.name),
+        batch.map((w) => (w.base ? JSON.stringify(w.base) : null)),
+        batch.map((w) => w.expected ?? null),
+        t,
+        this.instanceId,
+      ]);
+      rows = r.rows;
+    } catch (err) {
+      // Not acknowledged: the statement failed, or its outcome is unknown (connection lost).
+      const e = translate(err, this.opts.url);
+      for (const w of batch) w.reject(e);
+      return;
+    }
+    const committed: SequencedChange[] = [];
+    const settle: (() => void)[] = [];
+    batch.forEach((w, i) => {
+      const row = rows[i];
+      if (row.status !== 'ok') {
+        const err = failure(w, row);
+        settle.push(() => w.reject(err));
+        return;
+      }
+      const version = row.version!;
+      const op: ChangeOp = w.kind === 'delete' ? 'delete' : version === 1 ? 'create' : 'update';
+      const resource = w.base && ({ ...w.base, creationTime: row.creation_time!, modificationTime: t } as Resource);
+      committed.push({ seq: Number(row.seq), change: { op, key: w.key, version, resource: resource && structuredClone(resource) } });
+      const value = w.kind === 'delete' ? undefined : w.kind === 'upsert' ? { resource, version, created: op === 'create' } : { resource, version };
+      settle.push(() => w.resolve(value));
+    });
+    // Watchers hear the batch (after any earlier change of other instances) before callers resume.
+    await this.feed.deliverLocal(committed);
+    for (const s of settle) s();
+  }
+
+  /** Drops change-log entries older than the retention: a prefix of the log (see ChangeFeed). */
+  private async prune(): Promise<void> {
+    const ms = this.opts.changeRetentionMs ?? 3_600_000;
+    await this.pool
+      .query(`DELETE FROM zonectl_changes WHERE seq < (SELECT max(seq) FROM zonectl_changes WHERE at < now() - make_interval(secs => $1))`, [ms / 1000])
+      .catch((err: unknown) => this.opts.onProblem?.('could not prune the change log', err));
+  }
+}
+
+/** The resource as stored, minus the timestamps the store sets (same rules as common.stamp). */
+function withoutServerFields(resource: Resource): Resource {
+  const { creationTime: _c, modificationTime: _m, kri: _k, ...rest } = resource;
+  const out = structuredClone(rest) as Resource;
+  if (out.mesh === undefined || out.mesh === '') delete out.mesh;
+  return out;
+}
+
+function failure(w: PendingWrite, row: ApplyRow): Error {
+  const what = describeKey(w.key);
+  switch (row.status) {
+    case 'conflict':
+      return new ConflictError(`${what} already exists`);
+    case 'not-found':
+      return new NotFoundError(`${what} not found`);
+    case 'stale-missing':
+      return new PreconditionFailedError(`${what} does not exist (expected version ${w.expected})`);
+    default:
+      return new PreconditionFailedError(`${what} was changed by someone else: it is at version ${row.version}, not ${w.expected}; get it again and reapply your change`);
+  }
+}
+
+export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
+  return PostgresStore.open(opts);
+}

@@ -1,0 +1,127 @@
+/**
+ * What only a shared store has: several instances on one PostgreSQL database. Changes of one
+ * reach the watchers of the others in commit order, also after the listener connection was cut;
+ * migrations are safe when instances start together; withLock excludes across instances; and
+ * the errors users hit (bad password, no server, newer schema) say what to do.
+ */
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import pg from 'pg';
+import { fixedClock } from '../../../src/core/clock.js';
+import { UnavailableError, UsageError } from '../../../src/core/errors.js';
+import { openPostgresStore } from '../../../src/control-plane/store/postgres/store.js';
+import type { Store, StoreChange } from '../../../src/control-plane/store/types.js';
+import { freePort } from '../../e2e/processes.js';
+import { freshDatabase } from '../../helpers/postgres.js';
+
+const clock = fixedClock('2019-07-17T18:08:41Z');
+const ze = (name: string, port = 10001) => ({ type: 'ZoneEgress', name, networking: { address: '1.1.1.1', port } });
+
+async function open(t: TestContext, url: string, instanceId?: string): Promise<Store> {
+  const s = await openPostgresStore({ url, clock, instanceId });
+  t.after(() => s.close());
+  return s;
+}
+
+/** Resolves once `seen` satisfies `done` (checked on every change). */
+function until(store: Store, done: (seen: StoreChange[]) => boolean, seen: StoreChange[] = []): { seen: StoreChange[]; reached: Promise<void> } {
+  let resolve!: () => void;
+  const reached = new Promise<void>((r) => (resolve = r));
+  store.watch((c) => {
+    seen.push(c);
+    if (done(seen)) resolve();
+  });
+  return { seen, reached };
+}
+
+async function sql(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await c.query(text, params);
+  } finally {
+    await c.end();
+  }
+}
+
+test('postgres: instances starting together migrate once; each sees the others\' writes and changes in commit order', async (t) => {
+  const url = await freshDatabase(t);
+  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((id) => open(t, url, id)));
+  assert.deepEqual((await sql(url, 'SELECT version FROM zonectl_schema')).rows, [{ version: 1 }]);
+  const atB = until(b, (seen) => seen.filter((x) => x.key.name === 'hot').length === 30 && seen.some((x) => x.op === 'delete'));
+  const atC = until(c, (seen) => seen.filter((x) => x.key.name === 'hot').length === 30 && seen.some((x) => x.op === 'delete'));
+  // Writes from two instances to one key interleave; both watchers must see versions 1..30 in order.
+  await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : c).upsert(ze('hot', i + 1))));
+  await a.create(ze('gone'));
+  await c.delete({ type: 'ZoneEgress', name: 'gone' });
+  await Promise.all([atB.reached, atC.reached]);
+  for (const w of [atB.seen, atC.seen]) {
+    assert.deepEqual(w.filter((x) => x.key.name === 'hot').map((x) => x.version), Array.from({ length: 30 }, (_, i) => i + 1));
+    assert.deepEqual(w.filter((x) => x.key.name === 'gone').map((x) => x.op), ['create', 'delete']);
+  }
+  const last = atB.seen.filter((x) => x.key.name === 'hot').pop();
+  assert.deepEqual(last?.resource, (await b.get({ type: 'ZoneEgress', name: 'hot' })).resource, 'a remote change carries the stored document');
+  assert.equal((await b.get({ type: 'ZoneEgress', name: 'hot' })).version, 30);
+  await assert.rejects(b.update(ze('hot', 1), { expectedVersion: 29 }), /was changed by someone else: it is at version 30, not 29/);
+});
+
+test('postgres: after the listener connection is cut, the instance re-reads what it missed, in order', async (t) => {
+  const url = await freshDatabase(t);
+  const a = await open(t, url, 'writer');
+  const b = await open(t, url, 'reader');
+  const atB = until(b, (seen) => seen.length === 20);
+  // Cut b's LISTEN connection (and only that one) while a keeps writing.
+  const cut = await sql(url, `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`);
+  assert.equal(cut.rows.length, 2, 'one listener per instance');
+  for (let i = 0; i < 20; i++) await a.upsert(ze(`ze-${i % 5}`, i + 1));
+  await atB.reached;
+  assert.deepEqual(
+    atB.seen.map((c) => `${c.key.name}@${c.version}`),
+    Array.from({ length: 20 }, (_, i) => `ze-${i % 5}@${Math.floor(i / 5) + 1}`),
+  );
+});
+
+test('postgres: withLock excludes across instances', async (t) => {
+  const url = await freshDatabase(t);
+  const a = await open(t, url);
+  const b = await open(t, url);
+  const events: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let entered!: () => void;
+  const inA = new Promise<void>((r) => (entered = r));
+  const first = a.withLock('signing-key', async () => {
+    events.push('a-in');
+    entered();
+    await gate;
+    events.push('a-out');
+  });
+  await inA;
+  const second = b.withLock('signing-key', async () => {
+    events.push('b-in');
+  });
+  const other = b.withLock('other', async () => events.push('b-other'));
+  await other;
+  release();
+  await Promise.all([first, second]);
+  assert.deepEqual(events, ['a-in', 'b-other', 'a-out', 'b-in']);
+});
+
+test('postgres: a database with a newer zonectl schema is refused', async (t) => {
+  const url = await freshDatabase(t);
+  await (await openPostgresStore({ url, clock })).close();
+  await sql(url, 'UPDATE zonectl_schema SET version = 999');
+  await assert.rejects(openPostgresStore({ url, clock }), (err: unknown) => err instanceof UnavailableError && /has zonectl schema version 999, newer than this zonectl knows \(1\); upgrade zonectl/.test(err.message));
+});
+
+test('postgres: a wrong password, a missing database and no server are clear errors', async (t) => {
+  const url = new URL(await freshDatabase(t));
+  const wrong = new URL(url);
+  wrong.password = 'not-the-password';
+  await assert.rejects(openPostgresStore({ url: wrong.toString(), clock }), (err: unknown) => err instanceof UsageError && /^PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/zt_\w+ refused the login: password authentication failed for user "postgres" \(check the user and the password in --postgres-url or --postgres-password-file\)$/.test(err.message));
+  const missing = new URL(url);
+  missing.pathname = '/nope';
+  await assert.rejects(openPostgresStore({ url: missing.toString(), clock }), (err: unknown) => err instanceof UsageError && /database "nope" does not exist \(create it first: createdb -O USER DATABASE\)/.test(err.message));
+  const nobody = `postgres://zonectl@127.0.0.1:${await freePort()}/zonectl`;
+  await assert.rejects(openPostgresStore({ url: nobody, clock }), (err: unknown) => err instanceof UnavailableError && /^cannot reach PostgreSQL at postgres:\/\/zonectl@127\.0\.0\.1:\d+\/zonectl: .*ECONNREFUSED.* \(is the server running and the address right\?\)$/.test(err.message));
+});
