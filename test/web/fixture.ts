@@ -23,19 +23,27 @@ export interface LiveMesh {
   traffic(name: string, n: number): Promise<void>;
   /** Stops an egress: its stream ends, so the control plane records the disconnect. */
   stopEgress(name: string): Promise<void>;
-  /** GET on the API as JSON (as localhost, i.e. admin). */
+  /** GET on the API as JSON (with the admin token), or as text when it is not JSON. */
   api<T = unknown>(path: string): Promise<T>;
 }
 
-export async function startLiveMesh(t: TestContext, egressNames = ['zoneegress-1', 'zoneegress-2']): Promise<LiveMesh> {
+export interface LiveMeshOptions {
+  egresses?: string[];
+  /** false: only the admin token makes a caller admin, also on localhost (as for a remote browser). */
+  localhostIsAdmin?: boolean;
+}
+
+export async function startLiveMesh(t: TestContext, opts: LiveMeshOptions = {}): Promise<LiveMesh> {
+  const egressNames = opts.egresses ?? ['zoneegress-1', 'zoneegress-2'];
   const dir = tmpDir(t, 'zonectl-gui-');
-  const cp = await startTestControlPlane(t, { zone: 'zone-1' });
+  const cp = await startTestControlPlane(t, { zone: 'zone-1', localhostIsAdmin: opts.localhostIsAdmin });
+  const headers = { authorization: `Bearer ${cp.adminToken}` };
   const put = async (path: string, body: unknown) => {
-    const r = await request(`${cp.url}${path}`, { method: 'PUT', body });
+    const r = await request(`${cp.url}${path}`, { method: 'PUT', body, headers });
     if (r.status >= 300) throw new Error(`PUT ${path}: ${r.status} ${r.text}`);
   };
   const post = async (path: string, body: unknown) => {
-    const r = await request(`${cp.url}${path}`, { method: 'POST', body });
+    const r = await request(`${cp.url}${path}`, { method: 'POST', body, headers });
     if (r.status >= 300) throw new Error(`POST ${path}: ${r.status} ${r.text}`);
     return r;
   };
@@ -104,7 +112,7 @@ export async function startLiveMesh(t: TestContext, egressNames = ['zoneegress-1
     }
   };
   const api = async <T>(path: string): Promise<T> => {
-    const r = await request(`${cp.url}${path}`);
+    const r = await request(`${cp.url}${path}`, { headers });
     if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.text}`);
     return (r.json ?? r.text) as T;
   };

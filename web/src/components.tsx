@@ -33,7 +33,7 @@ export function Problem(props: { error: unknown; what: string }) {
   if (needsAdmin(e)) {
     return (
       <p class="note" role="note">
-        {props.what}: needs admin rights. Open this page from the control plane's host (localhost), or enter the admin token (from &lt;data-dir&gt;/admin-token) under “Admin token”.
+        {props.what.charAt(0).toUpperCase() + props.what.slice(1)}: needs admin rights. Open this page from the control plane's host (localhost), or enter the admin token (from &lt;data-dir&gt;/admin-token) under “Admin token”.
       </p>
     );
   }

@@ -2,8 +2,11 @@
 import type { FunctionComponent } from 'preact';
 import { Link } from '../components.js';
 import { href, type Route } from '../router.js';
+import { ConfigDump, Egress } from './egress.js';
 import { Egresses } from './egresses.js';
 import { Home } from './home.js';
+import { Mesh, Meshes } from './meshes.js';
+import { Zones } from './zones.js';
 
 function NotFound(props: { route: Route }) {
   return (
@@ -16,10 +19,10 @@ function NotFound(props: { route: Route }) {
 export const views: Record<Route['view'], FunctionComponent<{ route: Route }>> = {
   home: Home,
   egresses: Egresses,
-  egress: NotFound,
-  'config-dump': NotFound,
-  meshes: NotFound,
-  mesh: NotFound,
-  zones: NotFound,
+  egress: Egress,
+  'config-dump': ConfigDump,
+  meshes: Meshes,
+  mesh: Mesh,
+  zones: Zones,
   'not-found': NotFound,
 };
