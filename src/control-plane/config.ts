@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { UsageError } from '../core/errors.js';
+import type { CpMode } from '../resources/kds.js';
+import { DEFAULT_KDS_PORT } from '../resources/multizone-protocol.js';
 import { DEFAULTS, type StoreKind } from './index.js';
 
 export interface RunSettings {
@@ -26,9 +28,20 @@ export interface RunSettings {
   postgresUrl?: string;
   postgresPasswordFile?: string;
   postgresMaxConnections?: number;
+  /** standalone (default), global or zone (docs/multizone.md). */
+  mode: CpMode;
+  /** Global: the port zone control planes connect to (default 5685, Kuma's KDS port). */
+  kdsPort: number;
+  kdsAddress: string;
+  /** Zone: the global's KDS address, `https://HOST:5685`. */
+  globalAddress?: string;
+  /** Zone: file with a zone token of scope `cp`, minted on the global. */
+  globalTokenFile?: string;
+  /** Zone: CA that signed the global's KDS certificate (the global's `<data-dir>/kds-server/ca.crt`). */
+  globalCaCertFile?: string;
 }
 
-type Spec = { key: keyof RunSettings; flag: string; kind: 'port' | 'string' | 'bool' | 'store' | 'count' };
+type Spec = { key: keyof RunSettings; flag: string; kind: 'port' | 'string' | 'bool' | 'store' | 'count' | 'mode' };
 
 export const SETTINGS: Spec[] = [
   { key: 'apiPort', flag: 'api-port', kind: 'port' },
@@ -46,6 +59,12 @@ export const SETTINGS: Spec[] = [
   { key: 'postgresUrl', flag: 'postgres-url', kind: 'string' },
   { key: 'postgresPasswordFile', flag: 'postgres-password-file', kind: 'string' },
   { key: 'postgresMaxConnections', flag: 'postgres-max-connections', kind: 'count' },
+  { key: 'mode', flag: 'mode', kind: 'mode' },
+  { key: 'kdsPort', flag: 'kds-port', kind: 'port' },
+  { key: 'kdsAddress', flag: 'kds-address', kind: 'string' },
+  { key: 'globalAddress', flag: 'global-address', kind: 'string' },
+  { key: 'globalTokenFile', flag: 'global-token-file', kind: 'string' },
+  { key: 'globalCaCertFile', flag: 'global-ca-cert-file', kind: 'string' },
 ];
 
 /** `api-port` -> `ZONECTL_API_PORT` */
@@ -61,7 +80,11 @@ export function resolveRunSettings(flags: Record<string, unknown>, env: NodeJS.P
     apiTlsAuto: false,
     dpAddress: '127.0.0.1',
     localhostIsAdmin: true,
+    mode: 'standalone',
+    kdsPort: DEFAULT_KDS_PORT,
+    kdsAddress: '127.0.0.1',
   };
+  const given = new Set<string>();
   for (const s of SETTINGS) {
     const camel = s.key;
     const sources: [unknown, string][] = [
@@ -70,9 +93,30 @@ export function resolveRunSettings(flags: Record<string, unknown>, env: NodeJS.P
       [file[s.flag] ?? file[camel], `${s.flag} in ${configFile}`],
     ];
     const found = sources.find(([v]) => v !== undefined && v !== '');
-    if (found) out[camel] = coerce(s, found[0], found[1]);
+    if (found) {
+      out[camel] = coerce(s, found[0], found[1]);
+      given.add(s.flag);
+    }
   }
-  return out as unknown as RunSettings;
+  const settings = out as unknown as RunSettings;
+  checkMode(settings, given);
+  return settings;
+}
+
+/** The settings each mode needs, and the ones it cannot use, named as flags. */
+function checkMode(s: RunSettings, given: Set<string>): void {
+  const zoneOnly = ['global-address', 'global-token-file', 'global-ca-cert-file'].filter((f) => given.has(f));
+  if (s.mode === 'zone') {
+    const missing = [given.has('zone') ? '' : '--zone NAME', s.globalAddress ? '' : '--global-address https://HOST:5685', s.globalTokenFile ? '' : '--global-token-file FILE'].filter(Boolean);
+    if (missing.length) {
+      throw new UsageError(`--mode zone needs ${missing.join(', ')} (mint the token on the global: zonectl generate zone-token --zone NAME --scope cp --valid-for 720h)`);
+    }
+    if (s.zone === 'global' || s.zone === '') throw new UsageError(`--zone ${JSON.stringify(s.zone)} cannot name a zone; pick a name such as zone-1`);
+    if (!/^https?:\/\//.test(s.globalAddress!)) throw new UsageError(`--global-address ${JSON.stringify(s.globalAddress)} must be a URL such as https://global.example.com:5685`);
+    return;
+  }
+  if (zoneOnly.length) throw new UsageError(`--${zoneOnly.join(', --')} only apply with --mode zone`);
+  if (s.mode === 'global' && given.has('zone')) throw new UsageError('a global control plane has no zone: drop --zone, or run with --mode zone');
 }
 
 function readConfig(path: string): Record<string, unknown> {
@@ -114,6 +158,11 @@ function coerce(s: Spec, v: unknown, where: string): unknown {
       if (['true', '1', 'yes', 'on'].includes(t)) return true;
       if (['false', '0', 'no', 'off'].includes(t)) return false;
       throw new UsageError(`${where}: "${String(v)}" is not a boolean (true or false)`);
+    }
+    case 'mode': {
+      const t = String(v);
+      if (t !== 'standalone' && t !== 'global' && t !== 'zone') throw new UsageError(`${where}: unknown mode "${t}"; use standalone, global or zone`);
+      return t;
     }
     case 'store': {
       const t = String(v);

@@ -25,6 +25,7 @@ import { openPostgresStore } from './store/postgres/store.js';
 import type { PostgresConnectOptions } from './store/postgres/connect.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/types.js';
+import type { CpMode } from '../resources/kds.js';
 
 export type StoreKind = 'sqlite' | 'memory' | 'postgres';
 
@@ -42,8 +43,10 @@ export interface ControlPlaneOptions {
   apiTlsAuto?: boolean;
   /** The egress dp-server port (default 5678), passed to modules as `options.dpPort`. */
   dpPort?: number;
-  /** This control plane's zone (default `default`). */
+  /** This control plane's zone (default `default`; a global has none). */
   zone?: string;
+  /** standalone (default), global or zone; see docs/multizone.md. */
+  mode?: CpMode;
   /** Which store (default sqlite at <dataDir>/store.db), or a ready Store instance (closed on stop). */
   store?: StoreKind | Store;
   /** Connection settings of `store: 'postgres'` (URL, password file, pool size). */
@@ -123,7 +126,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const ctx: ApiContext = {
       store,
       clock,
-      zone: opts.zone ?? DEFAULTS.zone,
+      zone: opts.mode === 'global' ? '' : (opts.zone ?? DEFAULTS.zone),
+      mode: opts.mode ?? 'standalone',
       instanceId,
       version: VERSION,
       dataDir: opts.dataDir,
@@ -151,7 +155,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       tlsUrl = await listen(https, opts.apiTlsPort ?? DEFAULTS.apiTlsPort, apiAddress, 'https', '--api-tls-port');
     }
     for (const s of servers) s.on('clientError', (err: NodeJS.ErrnoException, socket) => socket.writable && socket.end(clientErrorResponse(err)));
-    log.info({ url, tlsUrl, zone: ctx.zone, store: typeof opts.store === 'object' ? 'custom' : (opts.store ?? DEFAULTS.store), instanceId: ctx.instanceId }, 'control plane started');
+    log.info({ url, tlsUrl, mode: ctx.mode, zone: ctx.zone, store: typeof opts.store === 'object' ? 'custom' : (opts.store ?? DEFAULTS.store), instanceId: ctx.instanceId }, 'control plane started');
     return {
       url,
       tlsUrl,

@@ -18,13 +18,24 @@ export async function runControlPlane(flags: Record<string, unknown>, io: RunIo)
   const settings = resolveRunSettings(flags);
   const log = createLogger('control-plane');
   const postgres = { url: settings.postgresUrl, passwordFile: settings.postgresPasswordFile, maxConnections: settings.postgresMaxConnections };
-  const cp = await startControlPlane({ ...settings, postgres, clock: clockFromEnv(), log, options: { dpAddress: settings.dpAddress, ...zoneTokenRunOptions(flags) } });
+  const multizone = {
+    kdsPort: settings.kdsPort,
+    kdsAddress: settings.kdsAddress,
+    globalAddress: settings.globalAddress,
+    globalTokenFile: settings.globalTokenFile,
+    globalCaCertFile: settings.globalCaCertFile,
+  };
+  const cp = await startControlPlane({ ...settings, postgres, clock: clockFromEnv(), log, options: { dpAddress: settings.dpAddress, ...multizone, ...zoneTokenRunOptions(flags) } });
   io.out(`zonectl control plane listening on ${cp.url}${cp.tlsUrl ? ` and ${cp.tlsUrl}` : ''}`);
   const where = settings.store === 'sqlite' ? ` (${join(settings.dataDir, 'store.db')})` : settings.store === 'postgres' ? ` (${redactUrl(settings.postgresUrl ?? '')})` : '';
-  io.out(`store: ${settings.store}${where}; zone: ${settings.zone}; admin token: ${join(settings.dataDir, 'admin-token')}`);
+  const zone = settings.mode === 'global' ? 'mode: global' : `${settings.mode === 'zone' ? 'mode: zone; ' : ''}zone: ${settings.zone}`;
+  io.out(`store: ${settings.store}${where}; ${zone}; admin token: ${join(settings.dataDir, 'admin-token')}`);
   if (cp.tlsCaFile) io.out(`HTTPS clients should trust ${cp.tlsCaFile}`);
   const dpPort = cp.ctx.options.dpPortBound;
   if (dpPort !== undefined) io.out(`dp-server for egresses listening on https://${String(cp.ctx.options.dpAddress ?? '127.0.0.1')}:${String(dpPort)} (egresses trust ${String(cp.ctx.options.dpCaCertFile)})`);
+  const kdsPort = cp.ctx.options.kdsPortBound;
+  if (kdsPort !== undefined) io.out(`KDS server for zone control planes listening on https://${settings.kdsAddress}:${String(kdsPort)} (zones trust ${String(cp.ctx.options.kdsCaCertFile)})`);
+  if (settings.mode === 'zone') io.out(`syncing with the global control plane at ${String(settings.globalAddress)}`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);

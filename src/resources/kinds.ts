@@ -97,6 +97,26 @@ const kinds: KindInfo[] = [
     k8s: { plural: 'zoneegressinsights', scope: 'Namespaced' },
   },
   {
+    type: 'Zone',
+    scope: 'global',
+    collection: 'zones',
+    cliNames: ['zones', 'zone'],
+    // Created by the global when a zone control plane first connects (Kuma lets operators
+    // pre-create and disable zones; zonectl does not yet).
+    readOnly: true,
+    adminOnlyRead: false,
+    validatable: false,
+  },
+  {
+    type: 'ZoneInsight',
+    scope: 'global',
+    collection: 'zoneinsights',
+    cliNames: ['zoneinsights', 'zoneinsight', 'zone-insights', 'zone-insight'],
+    readOnly: true,
+    adminOnlyRead: false,
+    validatable: false,
+  },
+  {
     type: 'GlobalSecret',
     scope: 'global',
     collection: 'global-secrets',

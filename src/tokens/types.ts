@@ -4,8 +4,12 @@
  * `{"Zone","Scope","exp","nbf","iat","jti"}` (Zone and Scope capitalised, as Go marshals them).
  */
 
-/** Scopes zonectl mints. Kuma 2.14 also knows `cp`; the verifier tolerates unknown items. */
-export const ZONE_TOKEN_SCOPES = ['egress', 'ingress'] as const;
+/**
+ * Scopes zonectl mints: `egress` and `ingress` (Kuma 2.14's, pkg/tokens/builtin/zone/scope.go) and
+ * `cp`, which authenticates a zone control plane to the global (as Kong Mesh's `--scope cp`; Kuma
+ * OSS has no zone-CP authentication). The verifier tolerates unknown items.
+ */
+export const ZONE_TOKEN_SCOPES = ['egress', 'ingress', 'cp'] as const;
 export type ZoneTokenScope = (typeof ZONE_TOKEN_SCOPES)[number];
 
 export function isZoneTokenScope(value: unknown): value is ZoneTokenScope {
@@ -14,6 +18,23 @@ export function isZoneTokenScope(value: unknown): value is ZoneTokenScope {
 
 /** Global secrets `zone-token-signing-key-<N>` hold the signing keys; N is the token's `kid`. */
 export const SIGNING_KEY_PREFIX = 'zone-token-signing-key';
+/**
+ * Global secrets `zone-token-signing-public-key-<N>`: the public half of signing key N, which is
+ * all a zone control plane receives from the global (Kuma's MapZoneTokenSigningKeyGlobalToPublicKey,
+ * pkg/kds/context/context.go), so zones verify tokens minted on the global without its private key.
+ */
+export const SIGNING_PUBLIC_KEY_PREFIX = 'zone-token-signing-public-key';
+
+export function signingPublicKeySecretName(serial: number): string {
+  return `${SIGNING_PUBLIC_KEY_PREFIX}-${serial}`;
+}
+
+/** The serial of a signing-public-key secret name, or undefined. */
+export function signingPublicKeySerial(secretName: string): number | undefined {
+  const m = /^zone-token-signing-public-key-([1-9]\d{0,8})$/.exec(secretName);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** Global secret with the comma-separated jti values of revoked tokens. */
 export const REVOCATIONS_SECRET = 'zone-token-revocations';
 

@@ -13,11 +13,14 @@ test('control-plane run settings: defaults, then config file, then ZONECTL_* env
     apiTlsPort: 5682,
     apiTlsAuto: false,
     dpPort: 5678,
-    dpAddress: '0.0.0.0',
+    dpAddress: '127.0.0.1',
     zone: 'default',
     dataDir: './.zonectl',
     store: 'sqlite',
     localhostIsAdmin: true,
+    mode: 'standalone',
+    kdsPort: 5685,
+    kdsAddress: '127.0.0.1',
   });
   const file = join(tmpDir(t), 'cp.yaml');
   writeFileSync(file, 'api-port: 7000\nzone: file-zone\nlocalhostIsAdmin: false\ndp-port: 7001\n');
@@ -44,4 +47,17 @@ test('control-plane run settings: bad values are usage errors that name their so
   fails({}, { ZONECTL_STORE: 'etcd' }, /unknown store "etcd"; use sqlite, memory or postgres/);
   writeFileSync(file, '- a list\n');
   fails({ config: file }, {}, /must be a mapping of settings/);
+});
+
+test('control-plane run settings: each mode asks for what it needs', () => {
+  const fails = (flags: Record<string, unknown>, message: string) =>
+    assert.throws(() => resolveRunSettings(flags, {}), (e: unknown) => e instanceof UsageError && e.message === message);
+  fails({ mode: 'zone' }, '--mode zone needs --zone NAME, --global-address https://HOST:5685, --global-token-file FILE (mint the token on the global: zonectl generate zone-token --zone NAME --scope cp --valid-for 720h)');
+  fails({ mode: 'zone', zone: 'zone-1', 'global-address': 'global:5685', 'global-token-file': 'cp.token' }, '--global-address "global:5685" must be a URL such as https://global.example.com:5685');
+  fails({ mode: 'global', zone: 'zone-1' }, 'a global control plane has no zone: drop --zone, or run with --mode zone');
+  fails({ 'global-address': 'https://global:5685' }, '--global-address only apply with --mode zone');
+  fails({ mode: 'remote' }, '--mode: unknown mode "remote"; use standalone, global or zone');
+  const zone = resolveRunSettings({ mode: 'zone', zone: 'zone-1', 'global-address': 'https://global:5685', 'global-token-file': 'cp.token' }, { ZONECTL_GLOBAL_CA_CERT_FILE: 'ca.crt' });
+  assert.deepEqual([zone.mode, zone.zone, zone.globalAddress, zone.globalTokenFile, zone.globalCaCertFile], ['zone', 'zone-1', 'https://global:5685', 'cp.token', 'ca.crt']);
+  assert.equal(resolveRunSettings({}, { ZONECTL_MODE: 'global', ZONECTL_KDS_PORT: '0' }).kdsPort, 0);
 });

@@ -55,9 +55,9 @@ describe('POST /tokens/zone request validation', () => {
   });
 
   test('reports every bad field at once', () => {
-    assert.deepEqual(violations({ zone: 7, scope: ['cp'], validFor: '0' }), [
+    assert.deepEqual(violations({ zone: 7, scope: ['admin'], validFor: '0' }), [
       { field: 'zone', message: 'must be a string' },
-      { field: 'scope[0]', message: '"cp" is not a valid scope; valid scopes: egress, ingress' },
+      { field: 'scope[0]', message: '"admin" is not a valid scope; valid scopes: egress, ingress, cp' },
       { field: 'validFor', message: 'must be at least 1s, got "0"' },
     ]);
     assert.deepEqual(violations({ scope: 'egress', validFor: '1h' }), [{ field: 'scope', message: 'must be a list of scopes, e.g. ["egress"]' }]);

@@ -12,6 +12,8 @@ export default class ControlPlaneRun extends BaseCommand {
     '<%= config.bin %> <%= command.id %> --store memory --api-port 0',
     '<%= config.bin %> <%= command.id %> --api-address 0.0.0.0 --no-localhost-is-admin --api-tls-auto',
     '<%= config.bin %> <%= command.id %> --store postgres --postgres-url postgres://zonectl@db.example:5432/zonectl --postgres-password-file /etc/zonectl/pg-password',
+    '<%= config.bin %> <%= command.id %> --mode global --data-dir ./global',
+    '<%= config.bin %> <%= command.id %> --mode zone --zone zone-1 --global-address https://global:5685 --global-token-file cp.token --global-ca-cert-file global-kds-ca.crt',
   ];
 
   static override flags = {
@@ -30,6 +32,12 @@ export default class ControlPlaneRun extends BaseCommand {
     'postgres-password-file': Flags.string({ summary: 'With --store postgres: file whose first line is the password (wins over one in the URL). Env: ZONECTL_POSTGRES_PASSWORD_FILE.' }),
     'postgres-max-connections': Flags.integer({ summary: 'With --store postgres: connections this instance opens at most (default 10). Env: ZONECTL_POSTGRES_MAX_CONNECTIONS.', min: 2, max: 1000 }),
     'localhost-is-admin': Flags.boolean({ summary: 'Treat callers from 127.0.0.1/::1 as admins (default on; --no-localhost-is-admin turns it off). Env: ZONECTL_LOCALHOST_IS_ADMIN.', allowNo: true, default: undefined }),
+    mode: Flags.string({ summary: 'standalone (default), global (zone control planes connect to it), or zone (syncs with a global). Env: ZONECTL_MODE.', options: ['standalone', 'global', 'zone'] }),
+    'kds-port': Flags.integer({ summary: 'Global: port zone control planes connect to (default 5685). Env: ZONECTL_KDS_PORT.', min: 0, max: 65535 }),
+    'kds-address': Flags.string({ summary: 'Global: address of the KDS server (default 127.0.0.1, like the API; 0.0.0.0 for every interface). Env: ZONECTL_KDS_ADDRESS.' }),
+    'global-address': Flags.string({ summary: "Zone: the global's KDS address, https://HOST:5685. Env: ZONECTL_GLOBAL_ADDRESS." }),
+    'global-token-file': Flags.string({ summary: 'Zone: file with a zone token of scope cp minted on the global. Env: ZONECTL_GLOBAL_TOKEN_FILE.' }),
+    'global-ca-cert-file': Flags.string({ summary: "Zone: CA of the global's KDS certificate (its <data-dir>/kds-server/ca.crt). Env: ZONECTL_GLOBAL_CA_CERT_FILE." }),
     config: Flags.string({ summary: 'YAML/JSON file with these settings (keys as the flag names). Env: ZONECTL_CP_CONFIG (ZONECTL_CONFIG is the CLI config file).' }),
     'allow-unbounded-tokens': Flags.boolean({ summary: "Mint Kuma's 10-year zone tokens when POST /tokens/zone has no validFor (default: refuse). Env: ZONECTL_ALLOW_UNBOUNDED_TOKENS.", env: 'ZONECTL_ALLOW_UNBOUNDED_TOKENS', default: false }),
     'zone-token-public-key': Flags.string({ summary: 'KID=FILE: also accept zone tokens signed elsewhere (e.g. by a Kuma global control plane) with this public key (PEM, PKCS#1 or PKIX). Repeatable.', multiple: true }),

@@ -92,6 +92,11 @@ function builtinOptions(backend: CaBackend): { bits: number; validForMs: number 
 
 export interface EnsureOptions {
   clock?: Clock;
+  /**
+   * Create a missing builtin CA (default true). A zone control plane passes false: its mesh CAs
+   * come from the global, so that identities of every zone chain to one CA per mesh.
+   */
+  create?: boolean;
 }
 
 /**
@@ -112,6 +117,7 @@ export async function ensureMeshCa(store: Store, mesh: Resource, opts: EnsureOpt
   const names = builtinSecretNames(mesh.name, backend.name);
   const existing = await readBuiltin(store, names);
   if (existing) return { mesh: mesh.name, backend: backend.name, type: 'builtin', ...existing, fingerprint: fingerprint(existing.certPem) };
+  if (opts.create === false) return undefined;
   const created = await store.withLock(`mesh-ca:${mesh.name}`, async () => {
     const again = await readBuiltin(store, names);
     if (again) return again;

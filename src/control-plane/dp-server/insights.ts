@@ -16,15 +16,17 @@ const RETRIES = 5;
 
 export interface Subscription {
   id: string;
-  controlPlaneInstanceId: string;
+  /** Egress subscriptions (DiscoverySubscription); a zone's KDSSubscription has globalInstanceId instead. */
+  controlPlaneInstanceId?: string;
   connectTime: string;
   disconnectTime?: string;
   status: {
     lastUpdateTime?: string;
     total: { responsesSent: string; responsesAcknowledged: string; responsesRejected: string };
   };
-  version: { kumaDp: { version: string } };
+  version: Record<string, unknown>;
   generation?: number;
+  [field: string]: unknown;
 }
 
 export type SubscriptionEvent = 'sent' | 'acked' | 'rejected' | 'disconnected';
@@ -36,15 +38,20 @@ export class InsightRecorder {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** ZoneEgressInsight, or ZoneInsight for the global's zone streams (same subscription bookkeeping). */
+    private readonly type: string = 'ZoneEgressInsight',
   ) {}
 
   connected(name: string, sub: { id: string; controlPlaneInstanceId: string; version: string }): Promise<void> {
+    return this.add(name, { id: sub.id, controlPlaneInstanceId: sub.controlPlaneInstanceId, version: { kumaDp: { version: sub.version } } });
+  }
+
+  /** A new subscription (connectTime now, counters at zero) with the kind-specific fields given. */
+  add(name: string, fields: { id: string; version: Record<string, unknown>; [field: string]: unknown }): Promise<void> {
     const s: Subscription = {
-      id: sub.id,
-      controlPlaneInstanceId: sub.controlPlaneInstanceId,
+      ...fields,
       connectTime: this.now(),
       status: { total: { responsesSent: '0', responsesAcknowledged: '0', responsesRejected: '0' } },
-      version: { kumaDp: { version: sub.version } },
     };
     return this.update(name, (subs) => [...subs, s].slice(-MAX_SUBSCRIPTIONS));
   }
@@ -78,7 +85,7 @@ export class InsightRecorder {
     const prev = this.chains.get(name) ?? Promise.resolve();
     const next = prev.then(() => this.write(name, fn)).catch((err: unknown) => {
       // Insights are observability: a failed write is logged, never fatal to the stream.
-      this.log.warn({ egress: name, err: (err as Error).message }, 'could not update the zone egress insight');
+      this.log.warn({ name, type: this.type, err: (err as Error).message }, 'could not update an insight');
     });
     this.chains.set(name, next);
     void next.then(() => this.chains.get(name) === next && this.chains.delete(name));
@@ -90,14 +97,14 @@ export class InsightRecorder {
       let current: Resource | undefined;
       let version: number | undefined;
       try {
-        const got = await this.store.get({ type: 'ZoneEgressInsight', name });
+        const got = await this.store.get({ type: this.type, name });
         current = got.resource;
         version = got.version;
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
       }
       const subs = Array.isArray(current?.subscriptions) ? (current.subscriptions as Subscription[]) : [];
-      const next: Resource = { ...(current ?? {}), type: 'ZoneEgressInsight', name, subscriptions: fn(subs) };
+      const next: Resource = { ...(current ?? {}), type: this.type, name, subscriptions: fn(subs) };
       delete next.creationTime;
       delete next.modificationTime;
       try {

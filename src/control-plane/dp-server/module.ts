@@ -29,7 +29,8 @@ export function dpServerModule(ctx: ApiContext): ApiModuleInstance {
   let dp: DpServer | undefined;
   return {
     async start() {
-      if (opts.dpServer === false) return;
+      // A global serves zone control planes, not egresses (as Kuma's global runs no dp-server).
+      if (opts.dpServer === false || ctx.mode === 'global') return;
       const service = await zoneTokenService(ctx);
       dp = await startDpServer({
         store: ctx.store,
@@ -43,6 +44,7 @@ export function dpServerModule(ctx: ApiContext): ApiModuleInstance {
         address: opts.dpAddress ?? '127.0.0.1',
         tls: opts.dpTlsCertPem && opts.dpTlsKeyPem ? { certPem: opts.dpTlsCertPem, keyPem: opts.dpTlsKeyPem } : undefined,
         authenticate: (token) => service.verifier.verify(token, 'egress'),
+        createMeshCa: ctx.mode !== 'zone',
       });
       // `control-plane run` prints where it listens; tests read the bound port from here.
       ctx.options.dpPortBound = dp.port;
@@ -94,7 +96,7 @@ function certificateRoute(ctx: ApiContext): ApiRoute {
       const validForMs = parseGoDuration(typeof body.validFor === 'string' ? body.validFor : '24h');
       if (validForMs === undefined || validForMs <= 0) throw new UsageError(`validFor ${JSON.stringify(body.validFor)} is not a positive Go duration (e.g. 24h)`);
       const mesh = (await ctx.store.get({ type: 'Mesh', name: req.params.mesh })).resource;
-      const ca = await ensureMeshCa(ctx.store, mesh, { clock: ctx.clock });
+      const ca = await ensureMeshCa(ctx.store, mesh, { clock: ctx.clock, create: ctx.mode !== 'zone' });
       if (!ca) throw new UsageError(`mesh ${mesh.name} has no mTLS enabled: set mtls.enabledBackend to issue certificates from its CA`);
       const dnsNames = Array.isArray(body.dnsNames) ? body.dnsNames.map(String) : undefined;
       const cert = await issueWorkloadCertificate({ ca, mesh: mesh.name, tags, type, validForMs, dnsNames, notBefore: new Date(ctx.clock.now().getTime() - 60_000) });

@@ -48,6 +48,8 @@ export interface DpServerOptions {
   clock?: Clock;
   heartbeatMs?: number;
   debounceMs?: number;
+  /** Create missing builtin mesh CAs (default true; a zone's come from the global). */
+  createMeshCa?: boolean;
   /** Resource validation (defaults to the shared validator). */
   validate?: (doc: unknown) => Violation[];
 }
@@ -85,7 +87,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   const validate = opts.validate ?? ((doc: unknown) => validateResource(doc));
   const heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const tls: DpServerTls = opts.tls ?? (await ensureDpServerTls(opts.dataDir, opts.tlsNames));
-  const source = new EgressConfigSource({ store: opts.store, zone: opts.zone, clock, logger: log });
+  const source = new EgressConfigSource({ store: opts.store, zone: opts.zone, clock, logger: log, createMeshCa: opts.createMeshCa });
   const hub = new SnapshotHub({ store: opts.store, source, logger: log, debounceMs: opts.debounceMs });
   const insights = new InsightRecorder(opts.store, clock, log);
   const streams = new Map<string, OpenStream>();

@@ -40,7 +40,14 @@ function writeAtomic(path: string, text: string, mode: number): void {
  * lacks one of the names.
  */
 export async function ensureDpServerTls(dataDir: string, extraNames: string[] = []): Promise<DpServerTls> {
-  const dir = dpServerTlsDir(dataDir);
+  return ensureServerTls(dpServerTlsDir(dataDir), 'zonectl dp-server', extraNames);
+}
+
+/**
+ * The same set-up for any HTTPS server of the control plane that remote peers pin (the dp-server,
+ * the global's KDS server): a CA and a server certificate kept in `dir`.
+ */
+export async function ensureServerTls(dir: string, commonName: string, extraNames: string[] = []): Promise<DpServerTls> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const caCertFile = join(dir, 'ca.crt');
   const caKeyFile = join(dir, 'ca.key');
@@ -50,7 +57,7 @@ export async function ensureDpServerTls(dataDir: string, extraNames: string[] = 
   if (existsSync(caCertFile) && existsSync(caKeyFile)) {
     ca = { certPem: readFileSync(caCertFile, 'utf8'), keyPem: readFileSync(caKeyFile, 'utf8') };
   } else {
-    ca = await createCA({ commonName: 'zonectl dp-server CA', validForMs: TEN_YEARS });
+    ca = await createCA({ commonName: `${commonName} CA`, validForMs: TEN_YEARS });
     writeAtomic(caKeyFile, ca.keyPem, 0o600);
     writeAtomic(caCertFile, ca.certPem, 0o644);
   }
@@ -62,7 +69,7 @@ export async function ensureDpServerTls(dataDir: string, extraNames: string[] = 
     const fresh = info.notAfter.getTime() - Date.now() > 30 * 86_400_000;
     if (fresh && dns.every((d) => info.dnsNames.includes(d))) return { certPem, keyPem: readFileSync(keyFile, 'utf8'), caPem: ca.certPem, caCertFile };
   }
-  const leaf = await issueCertificate({ ca, commonName: 'zonectl dp-server', dnsNames: dns, ipAddresses: ips, usage: 'server', validForMs: ONE_YEAR });
+  const leaf = await issueCertificate({ ca, commonName, dnsNames: dns, ipAddresses: ips, usage: 'server', validForMs: ONE_YEAR });
   writeAtomic(keyFile, leaf.keyPem, 0o600);
   writeAtomic(certFile, leaf.certPem, 0o644);
   return { ...leaf, caPem: ca.certPem, caCertFile };

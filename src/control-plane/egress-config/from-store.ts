@@ -28,6 +28,8 @@ export interface EgressConfigSourceOptions {
   zone: string;
   clock?: Clock;
   logger?: Logger;
+  /** Create missing builtin mesh CAs (default true; false on a zone, whose CAs come from the global). */
+  createMeshCa?: boolean;
 }
 
 export class EgressConfigSource {
@@ -56,8 +58,11 @@ export class EgressConfigSource {
     await Promise.all(
       mtlsMeshes.map(async (mesh) => {
         try {
-          const ca = await ensureMeshCa(store, mesh, { clock: this.clock });
-          if (!ca) return;
+          const ca = await ensureMeshCa(store, mesh, { clock: this.clock, create: this.opts.createMeshCa });
+          if (!ca) {
+            this.log.warn({ mesh: mesh.name }, 'mesh left out of the egress config: its CA has not been synced from the global yet');
+            return;
+          }
           const id = await this.issuer.identity(ca, dpCertExpirationMs(enabledBackend(mesh)!));
           identities.set(mesh.name, id);
           if (!nextRotation || id.rotateAt < nextRotation) nextRotation = id.rotateAt;

@@ -4,6 +4,7 @@
  * Kuma: PUT and DELETE honour `If-Match` (412 on a stale version) and GET sends the version as ETag.
  */
 import { ConflictError, MethodNotAllowedError, NotFoundError, ValidationError, isZonectlError } from '../../core/errors.js';
+import { readOnlyReason, type CpMode } from '../../resources/kds.js';
 import { allKinds, kindByType, type KindInfo } from '../../resources/kinds.js';
 import type { Resource } from '../../resources/types.js';
 import { checkPutBody } from '../../resources/validate-form.js';
@@ -33,7 +34,7 @@ export const meshLock = (mesh: string) => `mesh/${mesh}`;
 export function resourcesModule(ctx: ApiContext): ApiRoute[] {
   const routes: ApiRoute[] = [];
   for (const kind of allKinds()) {
-    for (const collection of [kind.collection, ...(ALIASES[kind.type] ?? [])]) routes.push(...kindRoutes(ctx.store, kind, collection));
+    for (const collection of [kind.collection, ...(ALIASES[kind.type] ?? [])]) routes.push(...kindRoutes(ctx.store, kind, collection, ctx.mode));
   }
   routes.push(...overviewRoutes(ctx.store));
   routes.push({
@@ -49,7 +50,7 @@ export function resourcesModule(ctx: ApiContext): ApiRoute[] {
   return routes;
 }
 
-function kindRoutes(store: Store, kind: KindInfo, collection: string): ApiRoute[] {
+function kindRoutes(store: Store, kind: KindInfo, collection: string, mode: CpMode | undefined): ApiRoute[] {
   const meshScoped = kind.scope === 'mesh';
   const base = meshScoped ? `/meshes/:mesh/${collection}` : `/${collection}`;
   const access = kind.adminOnlyRead ? 'admin' : 'any';
@@ -102,11 +103,34 @@ function kindRoutes(store: Store, kind: KindInfo, collection: string): ApiRoute[
     routes.push({ ...common, method: 'PUT', path: `${base}/:name`, access: 'any', handle: refuse }, { ...common, method: 'DELETE', path: `${base}/:name`, access: 'any', handle: refuse });
     return routes;
   }
+  const guarded = (write: (req: ApiRequest) => Promise<ApiResponse>) => async (req: ApiRequest) => {
+    await refuseIfOwnedElsewhere(store, kind, mode, req);
+    return write(req);
+  };
   routes.push(
-    { ...common, method: 'PUT', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.put, handle: (req) => put(store, kind, req) },
-    { ...common, method: 'DELETE', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.delete, handle: (req) => del(store, kind, req) },
+    { ...common, method: 'PUT', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.put, handle: guarded((req) => put(store, kind, req)) },
+    { ...common, method: 'DELETE', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.delete, handle: guarded((req) => del(store, kind, req)) },
   );
   return routes;
+}
+
+/**
+ * Multizone ownership (src/resources/kds.ts): on a zone, what the global owns is read-only; on the
+ * global, what zones own is. Kuma answers 405 with its read-only message; so does zonectl.
+ */
+async function refuseIfOwnedElsewhere(store: Store, kind: KindInfo, mode: CpMode | undefined, req: ApiRequest): Promise<void> {
+  if (mode === undefined || mode === 'standalone') return;
+  let reason = readOnlyReason(mode, kind);
+  if (!reason && mode === 'zone') {
+    // Zone-writable kinds (GlobalSecret): only the copies that came from the global are protected.
+    try {
+      const stored = await store.get({ type: kind.type, name: req.params.name, mesh: kind.scope === 'mesh' ? req.params.mesh : undefined });
+      reason = readOnlyReason(mode, kind, stored.resource);
+    } catch (err) {
+      if (!(isZonectlError(err) && err.code === 'not-found')) throw err;
+    }
+  }
+  if (reason) throw new MethodNotAllowedError(reason);
 }
 
 async function getOne(store: Store, kind: KindInfo, name: string, mesh: string | undefined, format: WireFormat): Promise<ApiResponse> {

@@ -6,7 +6,8 @@ import { dpServerModule } from '../dp-server/module.js';
 import { guiModule } from '../gui/module.js';
 import { resourcesModule } from '../resources/routes.js';
 import { tokensModule } from '../tokens/index.js';
+import { zoneSyncModule } from '../zone-sync/module.js';
 import { systemModule } from './system.js';
 import type { ApiModule } from './types.js';
 
-export const apiModules: ApiModule[] = [systemModule, resourcesModule, tokensModule, dpServerModule, guiModule];
+export const apiModules: ApiModule[] = [systemModule, resourcesModule, tokensModule, dpServerModule, zoneSyncModule, guiModule];

@@ -24,6 +24,7 @@ export function systemModule(ctx: ApiContext): ApiRoute[] {
           zone: ctx.zone,
           // The GUI's path, as Kuma's index reports it (empty when the GUI is off).
           gui: guiEnabled(ctx) ? GUI_PATH : '',
+          mode: ctx.mode ?? 'standalone',
         },
       }),
     },

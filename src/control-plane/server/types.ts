@@ -15,6 +15,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
+import type { CpMode } from '../../resources/kds.js';
 import type { Store } from '../store/types.js';
 
 export interface ApiRequest {
@@ -64,8 +65,13 @@ export interface ApiRoute {
 export interface ApiContext {
   store: Store;
   clock: Clock;
-  /** This control plane's zone (`--zone`). */
+  /** This control plane's zone (`--zone`); a global's is `global` and names no zone. */
   zone: string;
+  /**
+   * `--mode`: standalone (default when absent), global (serves zone control planes on the KDS
+   * port, no egresses), or zone (syncs with a global; global-owned kinds are read-only here).
+   */
+  mode?: CpMode;
   /** Random per process; reported by GET / and in insights. */
   instanceId: string;
   version: string;

@@ -9,11 +9,14 @@ import {
   importSigningKey,
   importVerificationKey,
   parsePrivateKey,
+  parsePublicKey,
   parseRevocations,
   REVOCATIONS_SECRET,
   SIGNING_KEY_PREFIX,
   signingKeySecretName,
   signingKeySerial,
+  signingPublicKeySecretName,
+  signingPublicKeySerial,
   type SigningKey,
   type VerificationKey,
   type ZoneTokenKeySource,
@@ -54,7 +57,7 @@ export class StoreKeySource implements ZoneTokenKeySource {
   constructor(private readonly store: Store) {
     this.unsubscribe = store.watch((change) => {
       if (change.key.type !== SECRET_TYPE) return;
-      const serial = signingKeySerial(change.key.name);
+      const serial = signingKeySerial(change.key.name) ?? signingPublicKeySerial(change.key.name);
       if (serial !== undefined) {
         this.publicKeys.delete(serial);
         this.resolved.delete(serial);
@@ -115,8 +118,15 @@ export class StoreKeySource implements ZoneTokenKeySource {
 
   private async loadPublicKey(kid: number): Promise<VerificationKey | undefined> {
     const data = await readGlobalSecret(this.store, signingKeySecretName(kid));
-    if (data === undefined) return undefined;
-    return importVerificationKey(parseStored(data, kid));
+    if (data !== undefined) return importVerificationKey(parseStored(data, kid));
+    // A zone control plane holds only the public keys the global synced to it.
+    const pub = await readGlobalSecret(this.store, signingPublicKeySecretName(kid));
+    if (pub === undefined) return undefined;
+    try {
+      return importVerificationKey(parsePublicKey(pub, `GlobalSecret ${signingPublicKeySecretName(kid)}`));
+    } catch (err) {
+      throw new InternalError(`${(err as Error).message}; replace or delete that secret`);
+    }
   }
 
   private async loadLatestSigningKey(): Promise<SigningKey> {

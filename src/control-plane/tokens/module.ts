@@ -20,7 +20,8 @@ export function tokensModule(ctx: ApiContext): ApiModuleInstance {
     async start() {
       // Loads --zone-token-public-key files first, so a bad file stops the start before any write.
       await zoneTokenService(ctx);
-      await ensureSigningKey(ctx.store, ctx.log);
+      // A zone verifies with the public keys the global syncs to it and mints nothing.
+      if (ctx.mode !== 'zone') await ensureSigningKey(ctx.store, ctx.log);
     },
     async stop() {
       (await zoneTokenService(ctx).catch(() => undefined))?.close();
@@ -33,6 +34,7 @@ export function tokensModule(ctx: ApiContext): ApiModuleInstance {
         errorTitle: 'Could not issue a token',
         async handle(req) {
           const request = parseZoneTokenRequest(await req.body(), { allowUnboundedTokens: opts.allowUnboundedTokens === true });
+          if (ctx.mode === 'zone') throw new ValidationError(zoneIssuerDisabled(ctx.zone, request.zone, request.scope), [], 'Could not issue a token');
           const token = await (await zoneTokenService(ctx)).issue(request);
           return { status: 200, body: token, headers: { 'content-type': 'text/plain' } };
         },
@@ -68,4 +70,16 @@ function parseVerifyRequest(body: unknown): { token: string; scope?: (typeof ZON
   }
   if (violations.length > 0) throw new ValidationError('Resource is not valid', violations, 'Invalid request');
   return { token: b.token as string, scope: b.scope as (typeof ZONE_TOKEN_SCOPES)[number] | undefined };
+}
+
+/**
+ * Kuma's answer when the issuer is off (pkg/core/tokens/issuer.go, IssuerDisabled), with why and
+ * the command to run instead: in a multizone deployment zone tokens are minted on the global.
+ */
+export function zoneIssuerDisabled(thisZone: string, zone: string, scope: readonly string[]): string {
+  const scopes = (scope.length ? scope : ['egress']).map((s) => ` --scope ${s}`).join('');
+  return (
+    `issuing tokens using the control plane is disabled. This is the zone control plane of zone ${thisZone} in a multizone deployment: ` +
+    `zone tokens are minted on the global control plane. Run 'zonectl generate zone-token --zone ${zone || thisZone}${scopes} --valid-for 720h' against the global`
+  );
 }

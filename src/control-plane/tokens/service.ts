@@ -56,7 +56,8 @@ async function createService(ctx: ApiContext): Promise<ZoneTokenService> {
     const keySource = statics ? combineKeySources(stored, statics) : stored;
     return {
       keySource,
-      verifier: createZoneTokenVerifier({ keySource, zone: ctx.zone, clock: ctx.clock }),
+      // A global has no zone of its own: the KDS server compares the token's zone with the connecting zone's name.
+      verifier: createZoneTokenVerifier({ keySource, zone: ctx.mode === 'global' ? undefined : ctx.zone, clock: ctx.clock }),
       issue: async (req) => signZoneToken(req, await stored.latestSigningKey(), { clock: ctx.clock }),
       close: () => stored.close(),
     };

@@ -55,9 +55,9 @@ describe('zonectl generate zone-token', () => {
     const noKid = await runCli(['generate', 'zone-token', '--scope', 'egress', '--valid-for', '1h', '--signing-key-path', KUMA_KEY], { env });
     assert.equal(noKid.code, 2);
     assert.match(noKid.stderr, /All of the following must be provided when using --signing-key-path: --kid/);
-    const badScope = await runCli(['generate', 'zone-token', '--scope', 'cp', '--valid-for', '1h'], { env });
+    const badScope = await runCli(['generate', 'zone-token', '--scope', 'admin', '--valid-for', '1h'], { env });
     assert.equal(badScope.code, 2);
-    assert.match(badScope.stderr, /Expected --scope=cp to be one of: egress, ingress/);
+    assert.match(badScope.stderr, /Expected --scope=admin to be one of: egress, ingress, cp/);
     const noValidFor = await runCli(['generate', 'zone-token', '--scope', 'egress', '--signing-key-path', KUMA_KEY, '--kid', '1'], { env });
     assert.equal(noValidFor.code, 2);
     assert.match(noValidFor.stderr, /^Error: --valid-for is required with --signing-key-path: pass how long the token is valid, e\.g\. --valid-for 720h/);

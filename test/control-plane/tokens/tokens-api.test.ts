@@ -57,12 +57,12 @@ describe('POST /tokens/zone', () => {
       status: 400,
       title: 'Invalid request',
       detail: 'Resource is not valid',
-      invalid_parameters: [{ field: 'scope', reason: 'cannot be empty: pass one or more of egress, ingress' }],
+      invalid_parameters: [{ field: 'scope', reason: 'cannot be empty: pass one or more of egress, ingress, cp' }],
       details: 'Resource is not valid',
-      causes: [{ field: 'scope', message: 'cannot be empty: pass one or more of egress, ingress' }],
+      causes: [{ field: 'scope', message: 'cannot be empty: pass one or more of egress, ingress, cp' }],
     });
-    const unknown = (await call('POST', '/tokens/zone', mint('zone-1', ['egress', 'cp']))).json();
-    assert.deepEqual(unknown.invalid_parameters, [{ field: 'scope[1]', reason: '"cp" is not a valid scope; valid scopes: egress, ingress' }]);
+    const unknown = (await call('POST', '/tokens/zone', mint('zone-1', ['egress', 'admin']))).json();
+    assert.deepEqual(unknown.invalid_parameters, [{ field: 'scope[1]', reason: '"admin" is not a valid scope; valid scopes: egress, ingress, cp' }]);
     const noValidFor = await call('POST', '/tokens/zone', { zone: 'zone-1', scope: ['egress'] });
     assert.equal(noValidFor.status, 400);
     assert.match(noValidFor.json().invalid_parameters[0].reason, /^cannot be empty: pass how long the token is valid in Go duration syntax, e\.g\. "720h"/);
