@@ -17,8 +17,9 @@ export async function tryFastPath(argv: string[]): Promise<boolean> {
   const [command, ...rest] = argv;
   const load = command === undefined ? undefined : fastPaths[command];
   if (!load) return false;
-  if (rest.some((a) => a === '--help' || a === '-h')) return false;
+  if (command !== '__complete' && rest.some((a) => a === '--help' || a === '-h')) return false;
   return (await load())(rest);
 }
 
 registerFastPath('validate', async () => (await import('./validate-fast.js')).validateFast);
+registerFastPath('__complete', async () => (await import('./completion/fast.js')).completeFast);
