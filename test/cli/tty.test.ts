@@ -3,6 +3,7 @@
  * `script`) prints colours and apply's progress bar; NO_COLOR takes the colours away; a pipe gets
  * neither.
  */
+/* eslint-disable no-control-regex -- the assertions are about terminal escape sequences (ESC, CR). */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
