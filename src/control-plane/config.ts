@@ -20,6 +20,11 @@ export interface RunSettings {
   dpPort: number;
   /** Listen address of the egress dp-server (default 127.0.0.1, like the API: every interface only when asked with 0.0.0.0). */
   dpAddress: string;
+  /** Comma-separated extra DNS names / IPs for the dp-server certificate (e.g. its Kubernetes Service). */
+  dpServerNames?: string;
+  /** CA the dp-server certificate is issued from (PEM files); default: created in <data-dir>/dp-server/. */
+  dpServerCaCert?: string;
+  dpServerCaKey?: string;
   zone: string;
   dataDir: string;
   store: StoreKind;
@@ -52,6 +57,9 @@ export const SETTINGS: Spec[] = [
   { key: 'apiTlsAuto', flag: 'api-tls-auto', kind: 'bool' },
   { key: 'dpPort', flag: 'dp-port', kind: 'port' },
   { key: 'dpAddress', flag: 'dp-address', kind: 'string' },
+  { key: 'dpServerNames', flag: 'dp-server-names', kind: 'string' },
+  { key: 'dpServerCaCert', flag: 'dp-server-ca-cert', kind: 'string' },
+  { key: 'dpServerCaKey', flag: 'dp-server-ca-key', kind: 'string' },
   { key: 'zone', flag: 'zone', kind: 'string' },
   { key: 'dataDir', flag: 'data-dir', kind: 'string' },
   { key: 'store', flag: 'store', kind: 'store' },

@@ -9,6 +9,7 @@ import { resolveRunSettings } from './config.js';
 import { startControlPlane } from './index.js';
 import { redactUrl } from './store/postgres/connect.js';
 import { zoneTokenRunOptions } from './tokens/index.js';
+import { dpServerTlsOptions } from './dp-server/module.js';
 
 export interface RunIo {
   out: (line: string) => void;
@@ -25,7 +26,7 @@ export async function runControlPlane(flags: Record<string, unknown>, io: RunIo)
     globalTokenFile: settings.globalTokenFile,
     globalCaCertFile: settings.globalCaCertFile,
   };
-  const cp = await startControlPlane({ ...settings, postgres, clock: clockFromEnv(), log, options: { dpAddress: settings.dpAddress, ...multizone, ...zoneTokenRunOptions(flags) } });
+  const cp = await startControlPlane({ ...settings, postgres, clock: clockFromEnv(), log, options: { dpAddress: settings.dpAddress, ...multizone, ...dpServerTlsOptions(settings), ...zoneTokenRunOptions(flags) } });
   io.out(`zonectl control plane listening on ${cp.url}${cp.tlsUrl ? ` and ${cp.tlsUrl}` : ''}`);
   const where = settings.store === 'sqlite' ? ` (${join(settings.dataDir, 'store.db')})` : settings.store === 'postgres' ? ` (${redactUrl(settings.postgresUrl ?? '')})` : '';
   const zone = settings.mode === 'global' ? 'mode: global' : `${settings.mode === 'zone' ? 'mode: zone; ' : ''}zone: ${settings.zone}`;

@@ -6,7 +6,7 @@
  */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { KeyObject, X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { KeyObject, X509Certificate, createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
 
 // @peculiar/x509 types its provider with DOM's Crypto; Node's webcrypto is the same API.
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -58,21 +58,35 @@ function serial(): string {
 export interface CaOptions {
   commonName: string;
   key?: KeySpec;
+  /**
+   * Use this RSA key instead of generating one. With `serialNumber` and `notBefore` fixed too, the
+   * certificate is byte-for-byte reproducible (RSA PKCS#1 v1.5 signatures are deterministic).
+   */
+  rsaKey?: KeyObject;
+  serialNumber?: string;
   notBefore?: Date;
   validForMs: number;
 }
 
+async function importRsaPair(key: KeyObject): Promise<CryptoKeyPair> {
+  const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), alg, true, ['sign']);
+  const publicKey = await webcrypto.subtle.importKey('spki', createPublicKey(key).export({ type: 'spki', format: 'der' }), alg, true, ['verify']);
+  return { privateKey, publicKey };
+}
+
 /** A self-signed CA certificate and its key. */
 export async function createCA(opts: CaOptions): Promise<KeyPairPem> {
-  const keys = await generateKeys(opts.key ?? { kind: 'ecdsa' });
+  const keys = opts.rsaKey ? await importRsaPair(opts.rsaKey) : await generateKeys(opts.key ?? { kind: 'ecdsa' });
+  const isRsa = opts.rsaKey !== undefined || opts.key?.kind === 'rsa';
   const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
+    serialNumber: opts.serialNumber ?? serial(),
     name: [{ CN: [opts.commonName] }],
     notBefore,
     notAfter: new Date(notBefore.getTime() + opts.validForMs),
     keys,
-    signingAlgorithm: opts.key?.kind === 'rsa' ? rsa(opts.key.bits) : EC,
+    signingAlgorithm: isRsa ? rsa(opts.key?.kind === 'rsa' ? opts.key.bits : 2048) : EC,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),

@@ -43,7 +43,7 @@ export async function issueZoneTokenOffline(
   req: ZoneTokenRequest,
   signingKeyPem: string | Buffer,
   kid: number,
-  opts: { clock?: Clock; what?: string } = {},
+  opts: { clock?: Clock; what?: string; jti?: string } = {},
 ): Promise<string> {
   const key = await importSigningKey(parsePrivateKey(signingKeyPem, opts.what ?? 'the signing key'));
   return signZoneToken(req, { kid, key }, opts);

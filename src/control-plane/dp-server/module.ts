@@ -22,6 +22,17 @@ export interface DpServerModuleOptions {
   dpTlsKeyPem?: string;
   /** Set false to not start the dp-server (API-only tests). */
   dpServer?: boolean;
+  /** Extra names for the auto-issued server certificate (`--dp-server-names`). */
+  dpServerNames?: string[];
+  /** PEM files of the CA to issue the server certificate from (`--dp-server-ca-cert/-key`). */
+  dpServerCaCertFile?: string;
+  dpServerCaKeyFile?: string;
+}
+
+/** The module options of the `--dp-server-*` settings. */
+export function dpServerTlsOptions(s: { dpServerNames?: string; dpServerCaCert?: string; dpServerCaKey?: string }): Partial<DpServerModuleOptions> {
+  const names = (s.dpServerNames ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  return { ...(names.length ? { dpServerNames: names } : {}), ...(s.dpServerCaCert ? { dpServerCaCertFile: s.dpServerCaCert, dpServerCaKeyFile: s.dpServerCaKey } : {}) };
 }
 
 export function dpServerModule(ctx: ApiContext): ApiModuleInstance {
@@ -43,6 +54,8 @@ export function dpServerModule(ctx: ApiContext): ApiModuleInstance {
         port: opts.dpPort ?? 5678,
         address: opts.dpAddress ?? '127.0.0.1',
         tls: opts.dpTlsCertPem && opts.dpTlsKeyPem ? { certPem: opts.dpTlsCertPem, keyPem: opts.dpTlsKeyPem } : undefined,
+        tlsNames: opts.dpServerNames,
+        tlsCa: opts.dpServerCaCertFile && opts.dpServerCaKeyFile ? { certFile: opts.dpServerCaCertFile, keyFile: opts.dpServerCaKeyFile } : undefined,
         authenticate: (token) => service.verifier.verify(token, 'egress'),
         createMeshCa: ctx.mode !== 'zone',
       });

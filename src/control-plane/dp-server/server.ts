@@ -45,6 +45,8 @@ export interface DpServerOptions {
   tls?: { certPem: string; keyPem: string };
   /** Extra names for the auto-generated server certificate. */
   tlsNames?: string[];
+  /** The CA to issue the auto-generated server certificate from (default: one in the data dir). */
+  tlsCa?: { certFile: string; keyFile: string };
   clock?: Clock;
   heartbeatMs?: number;
   debounceMs?: number;
@@ -86,7 +88,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   const clock = opts.clock ?? systemClock;
   const validate = opts.validate ?? ((doc: unknown) => validateResource(doc));
   const heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  const tls: DpServerTls = opts.tls ?? (await ensureDpServerTls(opts.dataDir, opts.tlsNames));
+  const tls: DpServerTls = opts.tls ?? (await ensureDpServerTls(opts.dataDir, opts.tlsNames, opts.tlsCa));
   const source = new EgressConfigSource({ store: opts.store, zone: opts.zone, clock, logger: log, createMeshCa: opts.createMeshCa });
   const hub = new SnapshotHub({ store: opts.store, source, logger: log, debounceMs: opts.debounceMs });
   const insights = new InsightRecorder(opts.store, clock, log);

@@ -6,6 +6,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { UsageError } from '../../core/errors.js';
 import { certificateInfo, createCA, issueCertificate } from '../../core/pki.js';
 
 export interface DpServerTls {
@@ -39,22 +41,25 @@ function writeAtomic(path: string, text: string, mode: number): void {
  * 127.0.0.1, ::1, this host and `extraNames`; it is reissued when it expires within 30 days or
  * lacks one of the names.
  */
-export async function ensureDpServerTls(dataDir: string, extraNames: string[] = []): Promise<DpServerTls> {
-  return ensureServerTls(dpServerTlsDir(dataDir), 'zonectl dp-server', extraNames);
+export async function ensureDpServerTls(dataDir: string, extraNames: string[] = [], givenCa?: { certFile: string; keyFile: string }): Promise<DpServerTls> {
+  return ensureServerTls(dpServerTlsDir(dataDir), 'zonectl dp-server', extraNames, givenCa);
 }
 
 /**
  * The same set-up for any HTTPS server of the control plane that remote peers pin (the dp-server,
- * the global's KDS server): a CA and a server certificate kept in `dir`.
+ * the global's KDS server): a CA and a server certificate kept in `dir`. `givenCa`: issue the
+ * server certificate from this CA (PEM files) instead of one kept in `dir`.
  */
-export async function ensureServerTls(dir: string, commonName: string, extraNames: string[] = []): Promise<DpServerTls> {
+export async function ensureServerTls(dir: string, commonName: string, extraNames: string[] = [], givenCa?: { certFile: string; keyFile: string }): Promise<DpServerTls> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const caCertFile = join(dir, 'ca.crt');
-  const caKeyFile = join(dir, 'ca.key');
+  const caCertFile = givenCa?.certFile ?? join(dir, 'ca.crt');
+  const caKeyFile = givenCa?.keyFile ?? join(dir, 'ca.key');
   const certFile = join(dir, 'server.crt');
   const keyFile = join(dir, 'server.key');
   let ca: { certPem: string; keyPem: string };
-  if (existsSync(caCertFile) && existsSync(caKeyFile)) {
+  if (givenCa) {
+    ca = { certPem: readPem(givenCa.certFile, '--dp-server-ca-cert'), keyPem: readPem(givenCa.keyFile, '--dp-server-ca-key') };
+  } else if (existsSync(caCertFile) && existsSync(caKeyFile)) {
     ca = { certPem: readFileSync(caCertFile, 'utf8'), keyPem: readFileSync(caKeyFile, 'utf8') };
   } else {
     ca = await createCA({ commonName: `${commonName} CA`, validForMs: TEN_YEARS });
@@ -67,10 +72,27 @@ export async function ensureServerTls(dir: string, commonName: string, extraName
     const certPem = readFileSync(certFile, 'utf8');
     const info = certificateInfo(certPem);
     const fresh = info.notAfter.getTime() - Date.now() > 30 * 86_400_000;
-    if (fresh && dns.every((d) => info.dnsNames.includes(d))) return { certPem, keyPem: readFileSync(keyFile, 'utf8'), caPem: ca.certPem, caCertFile };
+    if (fresh && dns.every((d) => info.dnsNames.includes(d)) && issuedBy(certPem, ca.certPem)) return { certPem, keyPem: readFileSync(keyFile, 'utf8'), caPem: ca.certPem, caCertFile };
   }
   const leaf = await issueCertificate({ ca, commonName, dnsNames: dns, ipAddresses: ips, usage: 'server', validForMs: ONE_YEAR });
   writeAtomic(keyFile, leaf.keyPem, 0o600);
   writeAtomic(certFile, leaf.certPem, 0o644);
   return { ...leaf, caPem: ca.certPem, caCertFile };
+}
+
+function readPem(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/** Whether `certPem` was signed by the CA `caPem` (a kept server certificate of another CA is reissued). */
+function issuedBy(certPem: string, caPem: string): boolean {
+  try {
+    return new X509Certificate(certPem).verify(new X509Certificate(caPem).publicKey);
+  } catch {
+    return false;
+  }
 }
