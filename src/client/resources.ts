@@ -38,6 +38,8 @@ export interface ItemOptions {
   mesh?: string;
   /** `kubernetes`: the Kubernetes form of Kuma's CRDs (zonectl's control plane). */
   format?: 'universal' | 'kubernetes';
+  /** DELETE only: `?force=true`, e.g. a signing key that still verifies connected egresses. */
+  force?: boolean;
   /** Optimistic concurrency: the version read earlier; a stale one gets 412. */
   ifMatch?: string;
 }
@@ -115,7 +117,10 @@ export async function putResource(client: ApiClient, resource: Resource, opts: I
 
 export async function deleteResource(client: ApiClient, kind: KindInfo, name: string, opts: ItemOptions = {}): Promise<void> {
   try {
-    await client.request('DELETE', resourcePath(kind, opts.mesh, name), { headers: opts.ifMatch ? { 'if-match': opts.ifMatch } : undefined });
+    await client.request('DELETE', resourcePath(kind, opts.mesh, name), {
+      headers: opts.ifMatch ? { 'if-match': opts.ifMatch } : undefined,
+      query: opts.force ? { force: 'true' } : undefined,
+    });
   } catch (err) {
     if (err instanceof NotFoundError) throw new NotFoundError(notFoundMessage(kind, name, opts.mesh));
     throw err;

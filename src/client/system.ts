@@ -10,6 +10,8 @@ export interface ControlPlaneIndex {
   tagline?: string;
   instanceId?: string;
   clusterId?: string;
+  /** zonectl's control plane says its zone (`--zone`); kuma-cp does not. */
+  zone?: string;
 }
 
 /** Fetches `GET /` and checks that it is a control plane's index (zonectl's or kuma-cp's). */

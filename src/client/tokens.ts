@@ -3,9 +3,10 @@
  * against kuma-cp too), verify (`POST /tokens/zone/verify`, zonectl's own) and revoke (append
  * to the `zone-token-revocations` global secret with If-Match, retrying on a concurrent change).
  */
-import { isZonectlError, NotFoundError, PreconditionFailedError } from '../core/errors.js';
+import { isZonectlError, NotFoundError, PreconditionFailedError, UsageError } from '../core/errors.js';
 import { addRevocation, REVOCATIONS_SECRET, type TokenRejectReason } from '../tokens/index.js';
 import type { ApiClient } from './api-client.js';
+import { getIndex } from './system.js';
 
 export interface ZoneTokenMintRequest {
   zone: string;
@@ -26,6 +27,20 @@ export function requestZoneToken(client: ApiClient, req: ZoneTokenMintRequest): 
   return inContext(
     'failed to generate a zone token',
     client.request('POST', '/tokens/zone', { body: req, accept: 'text/plain' }).then((res) => res.body.trim()),
+  );
+}
+
+/**
+ * The zone to mint for when the user gave none: the control plane's own (`GET /` of zonectl's
+ * control plane names it). A kuma-cp does not say its zone, so there `--zone` stays required.
+ */
+export function controlPlaneZone(client: ApiClient): Promise<string> {
+  return inContext(
+    'failed to generate a zone token',
+    getIndex(client).then((index) => {
+      if (typeof index.zone === 'string' && index.zone !== '') return index.zone;
+      throw new UsageError(`--zone is required: the control plane at ${client.baseUrl} does not say which zone it runs in; pass --zone <zone> (as kumactl requires)`);
+    }),
   );
 }
 

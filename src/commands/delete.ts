@@ -12,7 +12,11 @@ export interface DeleteResult {
 export default class Delete extends DataCommand {
   static override summary = 'Delete one resource.';
   static override description = `KIND is one of: ${kindNames().join(', ')} (singular forms work too).`;
-  static override examples = ['<%= config.bin %> delete zoneegress zoneegress-1', '<%= config.bin %> delete external-service httpbin -m default'];
+  static override examples = [
+    '<%= config.bin %> delete zoneegress zoneegress-1',
+    '<%= config.bin %> delete external-service httpbin -m default',
+    '<%= config.bin %> delete global-secret zone-token-signing-key-1 --force',
+  ];
 
   static override args = {
     kind: Args.string({ required: true, description: 'resource kind, e.g. zoneegress' }),
@@ -23,6 +27,7 @@ export default class Delete extends DataCommand {
     ...cpFlags,
     ...outputFlag,
     mesh: Flags.string({ char: 'm', summary: "Mesh of mesh-scoped kinds (default: the context's, else `default`)." }),
+    force: Flags.boolean({ summary: 'Delete even what the control plane protects with a 409, e.g. a zone-token signing key that connected egresses still use.' }),
   };
 
   async run(): Promise<DeleteResult> {
@@ -31,7 +36,7 @@ export default class Delete extends DataCommand {
     const { client, defaultMesh } = clientFromFlags(flags);
     const mesh = kind.scope === 'mesh' ? (flags.mesh ?? defaultMesh) : undefined;
     try {
-      await deleteResource(client, kind, args.name, { mesh });
+      await deleteResource(client, kind, args.name, { mesh, force: flags.force });
     } finally {
       client.close();
     }

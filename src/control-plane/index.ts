@@ -132,6 +132,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       version: VERSION,
       dataDir: opts.dataDir,
       log,
+      deleteGuards: [],
       options: { dpPort: opts.dpPort ?? DEFAULTS.dpPort, apiAddress, localhostIsAdmin: opts.localhostIsAdmin ?? true, clusterId, ...opts.options },
     };
     const router = new Router();

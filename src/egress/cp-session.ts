@@ -167,6 +167,8 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
             const id = streamId;
             // One snapshot at a time, in order: a slow apply must not reorder versions.
             queue = queue.then(() => apply(id, msg.snapshot));
+          } else if (msg.type === 'closing') {
+            log.error({ reason: msg.reason, egress: name }, msg.message);
           }
         }
       }

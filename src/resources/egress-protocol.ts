@@ -50,7 +50,18 @@ export interface HeartbeatMessage {
   type: 'heartbeat';
 }
 
-export type StreamMessage = HelloMessage | SnapshotMessage | HeartbeatMessage;
+/**
+ * Last line before the control plane ends a stream on purpose; the egress logs `message` (what
+ * happened and what to do). `token-invalid`: the zone token was revoked, expired or its signing
+ * key was deleted; reconnecting with the same token will fail.
+ */
+export interface ClosingMessage {
+  type: 'closing';
+  reason: 'token-invalid';
+  message: string;
+}
+
+export type StreamMessage = HelloMessage | SnapshotMessage | HeartbeatMessage | ClosingMessage;
 
 export interface AckRequest {
   streamId: string;

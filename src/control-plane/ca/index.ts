@@ -3,3 +3,4 @@ export * from './data-source.js';
 export * from './mesh-ca.js';
 export * from './identity.js';
 export * from './client-certificate.js';
+export * from './secrets-in-use.js';

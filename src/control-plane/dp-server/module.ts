@@ -4,7 +4,8 @@
  * and records disconnectTime) with the API server. It also adds the API routes that belong to
  * the egress: Kuma's inspect endpoints and zonectl's workload-certificate endpoint.
  */
-import { UsageError } from '../../core/errors.js';
+import { ConflictError, UsageError } from '../../core/errors.js';
+import { signingKeySerial } from '../../tokens/index.js';
 import { parseGoDuration } from '../../core/duration.js';
 import { ensureMeshCa, issueWorkloadCertificate } from '../ca/index.js';
 import type { ApiContext, ApiModuleInstance, ApiRoute } from '../server/types.js';
@@ -38,6 +39,16 @@ export function dpServerTlsOptions(s: { dpServerNames?: string; dpServerCaCert?:
 export function dpServerModule(ctx: ApiContext): ApiModuleInstance {
   const opts = ctx.options as DpServerModuleOptions;
   let dp: DpServer | undefined;
+  ctx.deleteGuards.push(({ type, name, force }) => {
+    const kid = type === 'GlobalSecret' ? signingKeySerial(name) : undefined;
+    if (kid === undefined || force || !dp) return;
+    const egresses = dp.egressesSignedBy(kid);
+    if (egresses.length === 0) return;
+    throw new ConflictError(
+      `signing key ${JSON.stringify(name)} verifies the zone tokens of ${egresses.length} connected zone egress(es) (${egresses.join(', ')}): deleting it disconnects them, and their tokens stop working. ` +
+        `Give them tokens signed by the newest key first (zonectl generate zone-token --zone <zone> --scope egress --valid-for <duration>), or delete anyway with ?force=true (zonectl delete global-secret ${name} --force)`,
+    );
+  });
   return {
     async start() {
       // A global serves zone control planes, not egresses (as Kuma's global runs no dp-server).

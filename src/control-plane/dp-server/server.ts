@@ -64,6 +64,8 @@ export interface DpServer {
   caPem?: string;
   /** Number of open config streams. */
   streams(): number;
+  /** Names of the egresses whose open streams authenticated with a token of signing key `kid`. */
+  egressesSignedBy(kid: number): string[];
   /** Recompute the snapshot now; resolves when the result went out. */
   refresh(): Promise<void>;
   /** Ends every stream (recording disconnectTime), stops listening, waits for insight writes. */
@@ -77,6 +79,9 @@ interface OpenStream {
   sent: Set<string>;
   lastSent?: string;
   heartbeat: NodeJS.Timeout;
+  token: string;
+  /** Serial of the signing key that signed the stream's token, when the verifier says. */
+  kid?: number;
 }
 
 const DEFAULT_HEARTBEAT_MS = 10_000;
@@ -114,17 +119,33 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   hub.start();
 
   /**
-   * Heartbeat, and a fresh look at the token: a token revoked (or expired) while its stream is
-   * open ends the stream within one heartbeat; the egress's reconnect then fails at bootstrap.
+   * A fresh look at the token: one that is no longer valid (revoked, expired, its signing key
+   * deleted) ends the stream with a `closing` line saying why, which the egress logs; its
+   * reconnect then fails at bootstrap with the same reason.
    */
-  function beat(s: OpenStream, token: string): void {
-    write(s, { type: 'heartbeat' });
-    opts.authenticate(token).catch((err: unknown) => {
-      if (!isZonectlError(err) || (err.status !== 401 && err.status !== 403)) return;
+  function recheck(s: OpenStream): void {
+    opts.authenticate(s.token).catch((err: unknown) => {
+      if (!isZonectlError(err) || (err.status !== 401 && err.status !== 403) || s.res.writableEnded) return;
       log.warn({ egress: s.name, stream: s.id, reason: err.message }, 'zone token no longer valid; ending the config stream');
+      write(s, { type: 'closing', reason: 'token-invalid', message: `the control plane no longer accepts this egress's zone token: ${err.message}. Generate a new token (zonectl generate zone-token --zone <zone> --scope egress --valid-for <duration>) and restart the egress with it` });
       s.res.end();
     });
   }
+
+  /** Heartbeat, and a recheck of the token (expiry). */
+  function beat(s: OpenStream): void {
+    write(s, { type: 'heartbeat' });
+    recheck(s);
+  }
+
+  // A deleted signing key or a new revocation ends the affected streams now, not at the next beat.
+  // setImmediate: the verifier's caches drop the old key on the same change feed first.
+  const unwatchKeys = opts.store.watch((change) => {
+    if (change.key.type !== 'GlobalSecret' || !/^zone-token-(signing-key-\d+|revocations)$/.test(change.key.name)) return;
+    setImmediate(() => {
+      for (const s of streams.values()) recheck(s);
+    });
+  });
 
   async function bootstrap(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await opts.authenticate(bearer(req));
@@ -162,7 +183,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   }
 
   async function stream(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    await opts.authenticate(bearer(req));
+    const auth = (await opts.authenticate(bearer(req))) as { kid?: unknown } | undefined;
     const name = url.searchParams.get('name') ?? '';
     if (!name) throw new ValidationError('Resource is not valid', [{ field: 'name', message: 'query parameter name (the ZoneEgress name) is required' }]);
     try {
@@ -178,8 +199,8 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     res.writeHead(200, { 'content-type': NDJSON, 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     res.flushHeaders();
     req.socket.setKeepAlive(true, heartbeatMs);
-    const token = bearer(req);
-    const s: OpenStream = { id, name, res, sent: new Set(), heartbeat: setInterval(() => beat(s, token), heartbeatMs) };
+    const kid = typeof auth?.kid === 'number' ? auth.kid : undefined;
+    const s: OpenStream = { id, name, res, sent: new Set(), token: bearer(req), kid, heartbeat: setInterval(() => beat(s), heartbeatMs) };
     streams.set(id, s);
     void insights.connected(name, { id, controlPlaneInstanceId: opts.instanceId, version: url.searchParams.get('version') ?? '' });
     log.info({ egress: name, stream: id }, 'egress config stream opened');
@@ -258,9 +279,11 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     caCertFile: tls.caCertFile,
     caPem: tls.caPem,
     streams: () => streams.size,
+    egressesSignedBy: (kid) => [...new Set([...streams.values()].filter((s) => s.kid === kid).map((s) => s.name))].sort(),
     refresh: () => hub.refresh(),
     async close() {
       closing = true;
+      unwatchKeys();
       hub.close();
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of [...streams.values()]) s.res.end();

@@ -8,13 +8,13 @@ import { readOnlyReason, type CpMode } from '../../resources/kds.js';
 import { allKinds, kindByType, type KindInfo } from '../../resources/kinds.js';
 import type { Resource } from '../../resources/types.js';
 import { checkPutBody } from '../../resources/validate-form.js';
-import type { ApiContext, ApiRequest, ApiResponse, ApiRoute } from '../server/types.js';
+import type { ApiContext, ApiRequest, ApiResponse, ApiRoute, DeleteGuard } from '../server/types.js';
 import type { Store } from '../store/types.js';
 import { parseKri } from './kri.js';
 import { overviewRoutes } from './overview.js';
 import { etag, expectedVersion, listBody, listItems, parseFormat, parsePage, present, type WireFormat } from './view.js';
 import { nameWarnings } from './warnings.js';
-import { checkMeshCaChange, deleteMeshCa, ensureMeshCa } from '../ca/index.js';
+import { checkMeshCaChange, deleteMeshCa, ensureMeshCa, secretUses } from '../ca/index.js';
 
 const NOT_FOUND = 'Not found';
 const TITLES = {
@@ -33,8 +33,9 @@ export const meshLock = (mesh: string) => `mesh/${mesh}`;
 
 export function resourcesModule(ctx: ApiContext): ApiRoute[] {
   const routes: ApiRoute[] = [];
+  ctx.deleteGuards.push(secretInUseGuard(ctx.store));
   for (const kind of allKinds()) {
-    for (const collection of [kind.collection, ...(ALIASES[kind.type] ?? [])]) routes.push(...kindRoutes(ctx.store, kind, collection, ctx.mode));
+    for (const collection of [kind.collection, ...(ALIASES[kind.type] ?? [])]) routes.push(...kindRoutes(ctx, kind, collection, ctx.mode));
   }
   routes.push(...overviewRoutes(ctx.store));
   routes.push({
@@ -50,7 +51,8 @@ export function resourcesModule(ctx: ApiContext): ApiRoute[] {
   return routes;
 }
 
-function kindRoutes(store: Store, kind: KindInfo, collection: string, mode: CpMode | undefined): ApiRoute[] {
+function kindRoutes(ctx: ApiContext, kind: KindInfo, collection: string, mode: CpMode | undefined): ApiRoute[] {
+  const store = ctx.store;
   const meshScoped = kind.scope === 'mesh';
   const base = meshScoped ? `/meshes/:mesh/${collection}` : `/${collection}`;
   const access = kind.adminOnlyRead ? 'admin' : 'any';
@@ -109,7 +111,7 @@ function kindRoutes(store: Store, kind: KindInfo, collection: string, mode: CpMo
   };
   routes.push(
     { ...common, method: 'PUT', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.put, handle: guarded((req) => put(store, kind, req)) },
-    { ...common, method: 'DELETE', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.delete, handle: guarded((req) => del(store, kind, req)) },
+    { ...common, method: 'DELETE', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.delete, handle: guarded((req) => del(ctx, kind, req)) },
   );
   return routes;
 }
@@ -190,17 +192,38 @@ async function meshMustExist(store: Store, mesh: string): Promise<void> {
   }
 }
 
-async function del(store: Store, kind: KindInfo, req: ApiRequest): Promise<ApiResponse> {
+async function del(ctx: ApiContext, kind: KindInfo, req: ApiRequest): Promise<ApiResponse> {
+  const store = ctx.store;
   const mesh = kind.scope === 'mesh' ? req.params.mesh : undefined;
   const key = { type: kind.type, name: req.params.name, mesh };
   const version = expectedVersion(req);
+  const force = parseForce(req);
   try {
+    // A guard of something that does not exist would only confuse: 404 first.
+    if (ctx.deleteGuards.length) await store.get(key);
+    for (const guard of ctx.deleteGuards) await guard({ ...key, force });
     if (kind.type === 'Mesh') await store.withLock(meshLock(key.name), () => deleteMesh(store, key.name, version));
     else await store.delete(key, { expectedVersion: version });
   } catch (err) {
     throw kumaNotFound(err);
   }
   return { status: 200, body: {} };
+}
+
+function parseForce(req: ApiRequest): boolean {
+  const v = req.query.get('force');
+  if (v === null || v === 'false') return false;
+  if (v === '' || v === 'true') return true;
+  throw new ValidationError('Invalid query parameter', [{ field: 'force', message: `must be true or false, got ${JSON.stringify(v)}` }], TITLES.delete);
+}
+
+/** A GlobalSecret read by a Mesh's CA or an ExternalService's TLS cannot be deleted (400, Kuma's words). */
+function secretInUseGuard(store: Store): DeleteGuard {
+  return async ({ type, name }) => {
+    if (type !== 'GlobalSecret') return;
+    const uses = await secretUses(store, name);
+    if (uses.length) throw new ValidationError('Resource is not valid', uses, TITLES.delete);
+  };
 }
 
 /**

@@ -9,7 +9,7 @@ import { ForbiddenError, MethodNotAllowedError, NotFoundError, UnauthorizedError
 import type { Logger } from '../../core/log.js';
 import { AdminAuth } from './auth.js';
 import { parseBody, readBody } from './body.js';
-import { toProblem } from './problem.js';
+import { UnsupportedMediaTypeError, toProblem } from './problem.js';
 import type { Router } from './router.js';
 import type { ApiRequest, ApiResponse, ApiRoute } from './types.js';
 
@@ -64,8 +64,13 @@ async function handle(req: IncomingMessage, opts: HandlerOptions, state: { route
   const { route, params } = match;
   state.route = route;
   const remoteAddress = req.socket.remoteAddress ?? '';
-  const isAdmin = opts.auth.isAdmin(remoteAddress, req.headers.authorization);
+  const isAdmin = opts.auth.isAdmin(remoteAddress, req.headers);
+  if (!isAdmin && opts.log.isLevelEnabled('debug')) {
+    const why = opts.auth.loopbackRefusal(remoteAddress, req.headers);
+    if (why) opts.log.debug({ method, path: safePath(path), why }, 'loopback request is not a direct local call; treated as anonymous');
+  }
   checkAccess(route, method, isAdmin, req.headers.authorization);
+  if (method === 'PUT' || method === 'POST') checkContentType(req.headers['content-type']);
 
   let text: Promise<string> | undefined;
   let parsed: Promise<unknown> | undefined;
@@ -95,6 +100,20 @@ function checkAccess(route: ApiRoute, method: string, isAdmin: boolean, authoriz
   const hint = method === 'GET' && route.resourceType ? '' : ': admin rights are needed (call from localhost, or send "Authorization: Bearer <token>" with the token from <data-dir>/admin-token)';
   throw new ForbiddenError(`${ANONYMOUS} cannot access ${what}${hint}`);
 }
+
+/**
+ * Writes carry a JSON (or YAML) body. Besides naming the format, this is what keeps a cross-site
+ * form or `fetch` out: browsers send only text/plain, form and multipart bodies without asking the
+ * server first (CORS preflight), and this server answers no preflight.
+ */
+function checkContentType(contentType: string | undefined): void {
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type) || YAML_TYPES.has(type)) return;
+  const got = contentType === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(contentType.slice(0, 100))}`;
+  throw new UnsupportedMediaTypeError(`the request has ${got}; send the body as JSON with "Content-Type: application/json" (or YAML with "application/yaml")`);
+}
+
+const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml']);
 
 function send(res: ServerResponse, out: ApiResponse): void {
   const headers: Record<string, string> = { ...out.headers };

@@ -24,6 +24,14 @@ export class PayloadTooLargeError extends ZonectlError {
   override name = 'PayloadTooLargeError';
 }
 
+/** 415: a write whose body is not declared as JSON (or YAML). */
+export class UnsupportedMediaTypeError extends ZonectlError {
+  readonly code = 'validation';
+  readonly status = 415;
+  readonly exitCode = 3;
+  override name = 'UnsupportedMediaTypeError';
+}
+
 /** Kuma words these the same on every route. */
 const FIXED_TITLES: Record<string, string> = {
   forbidden: 'Access Denied',
@@ -51,6 +59,6 @@ export function problem(status: number, title: string, detail: string, violation
 export function toProblem(err: unknown, routeTitle?: string): ProblemDetails {
   if (!isZonectlError(err)) return problem(500, 'Internal Server Error', 'the control plane failed to handle the request; see its log');
   if (err instanceof ValidationError) return problem(err.status, err.title, err.message, err.violations);
-  const title = FIXED_TITLES[err.code] ?? routeTitle ?? STATUS_CODES[err.status] ?? 'Error';
+  const title = FIXED_TITLES[err.code] ?? (err.status === 415 ? STATUS_CODES[415] : undefined) ?? routeTitle ?? STATUS_CODES[err.status] ?? 'Error';
   return problem(err.status, title, err.message);
 }

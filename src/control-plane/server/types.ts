@@ -84,7 +84,24 @@ export interface ApiContext {
   options: Record<string, unknown>;
   /** Structured logger (src/core/log.ts); secrets are redacted, but never log bodies anyway. */
   log: Logger;
+  /**
+   * Checks every resource DELETE runs before it deletes (in order; the first throw refuses the
+   * delete). Modules push theirs when they are created: e.g. the dp-server refuses to delete a
+   * signing key that still verifies connected egresses, unless `?force=true`.
+   */
+  deleteGuards: DeleteGuard[];
 }
+
+export interface DeleteGuardRequest {
+  type: string;
+  name: string;
+  mesh?: string;
+  /** `?force=true` (`zonectl delete ... --force`): the caller accepts the consequences. */
+  force: boolean;
+}
+
+/** Throws a coded error (409 ConflictError, 400 ValidationError) to refuse a delete. */
+export type DeleteGuard = (req: DeleteGuardRequest) => Promise<void> | void;
 
 /** What a module function returns when it needs start-up or shutdown work besides its routes. */
 export interface ApiModuleInstance {

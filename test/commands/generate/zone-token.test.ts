@@ -26,6 +26,16 @@ describe('zonectl generate zone-token', () => {
     assert.deepEqual([claims.Zone, claims.Scope], ['zone-1', ['egress']]);
   });
 
+  test('online without --zone: the token is for the control plane\'s zone, and stderr says so', async (t) => {
+    const cp = await startTestControlPlane(t, { zone: 'zone-7' });
+    const { env } = cliContext(t, cp.url);
+    const res = await runCli(['generate', 'zone-token', '--scope', 'egress', '--valid-for', '1h'], { env });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stderr, '--zone not given: the token is valid only in the control plane\'s zone "zone-7"\n');
+    const { claims } = await (await zoneTokenService(cp.instance.ctx)).verifier.verify(res.stdout, 'egress');
+    assert.equal(claims.Zone, 'zone-7');
+  });
+
   test('online: the control plane\'s refusal is shown with its reason (exit 3)', async (t) => {
     const cp = await startTestControlPlane(t);
     const { env } = cliContext(t, cp.url);
@@ -58,7 +68,11 @@ describe('zonectl generate zone-token', () => {
     const badScope = await runCli(['generate', 'zone-token', '--scope', 'admin', '--valid-for', '1h'], { env });
     assert.equal(badScope.code, 2);
     assert.match(badScope.stderr, /Expected --scope=admin to be one of: egress, ingress, cp/);
-    const noValidFor = await runCli(['generate', 'zone-token', '--scope', 'egress', '--signing-key-path', KUMA_KEY, '--kid', '1'], { env });
+    const noZone = await runCli(['generate', 'zone-token', '--scope', 'egress', '--valid-for', '1h', '--signing-key-path', KUMA_KEY, '--kid', '1'], { env });
+    assert.equal(noZone.code, 2);
+    assert.equal(noZone.stdout, '');
+    assert.equal(noZone.stderr, 'Error: --zone is required with --signing-key-path: pass the zone the token is valid in, e.g. --zone zone-1\n');
+    const noValidFor = await runCli(['generate', 'zone-token', '--zone', 'zone-1', '--scope', 'egress', '--signing-key-path', KUMA_KEY, '--kid', '1'], { env });
     assert.equal(noValidFor.code, 2);
     assert.match(noValidFor.stderr, /^Error: --valid-for is required with --signing-key-path: pass how long the token is valid, e\.g\. --valid-for 720h/);
   });

@@ -167,11 +167,11 @@ describe('control-plane API', () => {
     assert.match((badYaml.json as { detail: string }).detail, /^the request body is not valid YAML: /);
     const yaml = await request(`${cp.url}/meshes/m1`, { method: 'PUT', body: 'type: Mesh\nname: m1\n', headers: { 'content-type': 'application/yaml' } });
     assert.equal(yaml.status, 201, 'a YAML body is accepted');
-    const notObject = await request(`${cp.url}/meshes/m2`, { method: 'PUT', body: '[1,2]' });
+    const notObject = await request(`${cp.url}/meshes/m2`, { method: 'PUT', body: '[1,2]', headers: { 'content-type': 'application/json' } });
     assert.equal(notObject.status, 400);
-    const empty = await request(`${cp.url}/meshes/m2`, { method: 'PUT', body: '' });
+    const empty = await request(`${cp.url}/meshes/m2`, { method: 'PUT', body: '', headers: { 'content-type': 'application/json' } });
     assert.equal(empty.status, 400);
-    const huge = await request(`${cp.url}/meshes/m2`, { method: 'PUT', body: JSON.stringify({ type: 'Mesh', name: 'm2', pad: 'x'.repeat(200 * 1024) }) });
+    const huge = await request(`${cp.url}/meshes/m2`, { method: 'PUT', body: JSON.stringify({ type: 'Mesh', name: 'm2', pad: 'x'.repeat(200 * 1024) }), headers: { 'content-type': 'application/json' } });
     assert.equal(huge.status, 413);
     assert.match((huge.json as { detail: string }).detail, /exceeds the limit of 65536 bytes/);
     const unknown = await request(`${cp.url}/no/such/path`);
