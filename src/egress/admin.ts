@@ -80,9 +80,38 @@ function clustersText(list: ClusterInfo[]): string {
   return lines.join('\n') + (lines.length ? '\n' : '');
 }
 
+/** What the admin paths answer; the single-process egress and the primary of `--workers N` each provide them. */
+export interface AdminRoutes {
+  /** 200 with `text` when ok, else 503. */
+  ready(): { ok: boolean; text: string };
+  stats(): string | Promise<string>;
+  prometheus(): Promise<{ type: string; body: string }>;
+  configDump(): unknown;
+  clusters(): ClusterInfo[] | Promise<ClusterInfo[]>;
+}
+
+/** The routes of one egress process. */
+export function adminRoutes(src: AdminSource): AdminRoutes {
+  return {
+    ready: () => {
+      const s = src.state();
+      return { ok: s === 'READY', text: s };
+    },
+    stats: () => src.metrics.text({ state: src.state(), config_version: src.table()?.snapshot.version ?? '' }),
+    prometheus: async () => ({ type: src.metrics.registry.contentType, body: await src.metrics.registry.metrics() }),
+    configDump: () => configDump(src),
+    clusters: () => clusters(src),
+  };
+}
+
 export function createAdminServer(src: AdminSource): http.Server {
+  return serveAdmin(adminRoutes(src));
+}
+
+export function serveAdmin(routes: AdminRoutes): http.Server {
   return http.createServer((req, res) => {
     const send = (status: number, type: string, body: string) => {
+      if (res.headersSent || res.destroyed) return;
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
@@ -90,28 +119,29 @@ export function createAdminServer(src: AdminSource): http.Server {
     if (!URL.canParse(req.url ?? '/', 'http://admin')) return send(400, 'text/plain', 'malformed request path\n');
     const url = new URL(req.url ?? '/', 'http://admin');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed: the admin API is read-only\n');
-    switch (url.pathname) {
-      case '/ready': {
-        const s = src.state();
-        return send(s === 'READY' ? 200 : 503, 'text/plain', `${s}\n`);
+    const answer = async (): Promise<void> => {
+      switch (url.pathname) {
+        case '/ready': {
+          const r = routes.ready();
+          return send(r.ok ? 200 : 503, 'text/plain', `${r.text}\n`);
+        }
+        case '/stats':
+          return send(200, 'text/plain', await routes.stats());
+        case '/stats/prometheus': {
+          const p = await routes.prometheus();
+          return send(200, p.type, p.body);
+        }
+        case '/config_dump':
+          return send(200, 'application/json', JSON.stringify(await routes.configDump(), null, 2) + '\n');
+        case '/clusters': {
+          const list = await routes.clusters();
+          if (url.searchParams.get('format') === 'json') return send(200, 'application/json', JSON.stringify({ clusters: list }, null, 2) + '\n');
+          return send(200, 'text/plain', clustersText(list));
+        }
+        default:
+          return send(404, 'text/plain', 'not found; try /ready, /stats, /stats/prometheus, /config_dump, /clusters\n');
       }
-      case '/stats':
-        return send(200, 'text/plain', src.metrics.text({ state: src.state(), config_version: src.table()?.snapshot.version ?? '' }));
-      case '/stats/prometheus':
-        src.metrics.registry.metrics().then(
-          (body) => send(200, src.metrics.registry.contentType, body),
-          (err: Error) => send(500, 'text/plain', `rendering metrics failed: ${err.message}\n`),
-        );
-        return;
-      case '/config_dump':
-        return send(200, 'application/json', JSON.stringify(configDump(src), null, 2) + '\n');
-      case '/clusters': {
-        const list = clusters(src);
-        if (url.searchParams.get('format') === 'json') return send(200, 'application/json', JSON.stringify({ clusters: list }, null, 2) + '\n');
-        return send(200, 'text/plain', clustersText(list));
-      }
-      default:
-        return send(404, 'text/plain', 'not found; try /ready, /stats, /stats/prometheus, /config_dump, /clusters\n');
-    }
+    };
+    answer().catch((err: Error) => send(500, 'text/plain', `${url.pathname} failed: ${err.message}\n`));
   });
 }

@@ -13,7 +13,8 @@ import { renderTemplate } from '../resources/load.js';
 import type { UpstreamSettings } from '../resources/egress-config.js';
 import type { Resource } from '../resources/types.js';
 import { startCpSession, type CpSession } from './cp-session.js';
-import { startEgress, type EgressHandle } from './egress.js';
+import type { ProxyHandle } from './egress.js';
+import { startProxy } from './proxy.js';
 
 /** How `dp run` listens, whatever feeds it routes: flag overrides of the resource's networking (0 = a free port). */
 export interface EgressListenOptions {
@@ -26,6 +27,8 @@ export interface EgressListenOptions {
   /** `--upstream-connect-timeout`, `--idle-timeout`, `--tcp-keepalive`; a snapshot's `upstream` section overrides them. */
   upstream?: UpstreamSettings;
   logger: Logger;
+  /** `--workers`: processes sharing the listener (1, the default, runs the proxy in this process). */
+  workers?: number;
 }
 
 export interface EgressFromCpOptions extends EgressListenOptions {
@@ -45,7 +48,7 @@ export interface EgressFromCpOptions extends EgressListenOptions {
 }
 
 export interface EgressFromCp {
-  egress: EgressHandle;
+  egress: ProxyHandle;
   session: CpSession;
   /** The ZoneEgress as registered (ports as actually bound). */
   resource: Resource;
@@ -82,7 +85,8 @@ export async function startEgressFromControlPlane(opts: EgressFromCpOptions): Pr
   const tokenText = () => readText(opts.tokenFile, 'token file', '--dataplane-token-file');
   if (!tokenText().trim()) throw new UsageError(`token file ${opts.tokenFile} is empty; write one with: zonectl generate zone-token --scope egress ... > ${opts.tokenFile}`);
   const net = (resource.networking ?? {}) as { address?: string; port?: number; admin?: { port?: number } };
-  const egress = await startEgress({
+  const egress = await startProxy({
+    workers: opts.workers ?? 1,
     address: opts.address ?? net.address ?? '0.0.0.0',
     port: opts.port ?? net.port ?? 10002,
     adminAddress: opts.adminAddress ?? '127.0.0.1',
@@ -105,8 +109,8 @@ export async function startEgressFromControlPlane(opts: EgressFromCpOptions): Pr
     version: opts.version,
     logger: opts.logger,
     backoff: opts.backoff,
-    onSnapshot: (s) => {
-      const res = egress.applySnapshot(s, { partial: true });
+    onSnapshot: async (s) => {
+      const res = await egress.applySnapshot(s, { partial: true });
       return res.ok ? { ok: true, skipped: res.skipped } : { ok: false, reason: res.reason };
     },
   });

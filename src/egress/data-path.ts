@@ -7,6 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../core/log.js';
 import { parseClientHello } from './client-hello.js';
+import type { LineSinks } from './lines.js';
 import type { EgressMetrics, EndpointCounters, RejectReason } from './metrics.js';
 import { relay, UpstreamReader } from './relay.js';
 import { pickEndpoint, type CompiledPassthrough, type RouteTable } from './route-table.js';
@@ -29,6 +30,8 @@ export interface DataPathContext {
   deadlines: HelloDeadlines;
   /** Connect and idle deadlines, TCP keepalive toward upstreams. */
   upstream: UpstreamTimers;
+  /** Whole-line output (access logs): from a worker, lines travel to the primary (lines.ts). */
+  lines: LineSinks;
 }
 
 /**

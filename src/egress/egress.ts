@@ -8,8 +8,9 @@ import tls from 'node:tls';
 import { ValidationError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { EgressSnapshot, UpstreamSettings } from '../resources/egress-config.js';
-import { createAdminServer, type ReadyState } from './admin.js';
+import { createAdminServer, type AdminSource, type ReadyState } from './admin.js';
 import { attachTerminator, HelloDeadlines, onConnection, type DataPathContext } from './data-path.js';
+import { LineWriters, type LineSinks } from './lines.js';
 import { EgressMetrics, REJECT_REASONS, type RejectReason, type RouteCounters } from './metrics.js';
 import { compileSnapshot, type RouteTable } from './route-table.js';
 import { UPSTREAM_DEFAULTS, UpstreamTimers, type ResolvedUpstreamSettings } from './upstream-timers.js';
@@ -23,6 +24,13 @@ export interface EgressOptions {
   adminAddress?: string;
   /** Admin port (ZoneEgress `networking.admin.port`); 0 picks a free one. */
   adminPort: number;
+  /**
+   * Serve the admin API (default true). An egress worker does not: the primary answers for all
+   * workers (src/egress/workers/). Without it the handle's adminPort is 0.
+   */
+  serveAdmin?: boolean;
+  /** Where whole-line output (access logs) goes; default: written by this process (lines.ts). */
+  lines?: LineSinks;
   /** How long drain() lets live connections finish; default 30 s. */
   drainTimeMs?: number;
   /** How long a client may take to send its whole ClientHello; default 5 s. */
@@ -30,6 +38,8 @@ export interface EgressOptions {
   logger?: Logger;
   /** Applied before listening; when absent, /ready answers 503 INITIALIZING until applySnapshot(). */
   snapshot?: EgressSnapshot;
+  /** Apply `snapshot` with `{ partial: true }` (a worker's start: the primary already vetted it). */
+  snapshotPartial?: boolean;
   /** Random source for weighted endpoint choice (tests pin it). */
   random?: () => number;
   /** Upstream settings (`dp run` flags); a snapshot's `upstream` section overrides each one it sets. */
@@ -56,7 +66,22 @@ export interface EgressStats {
   routes: Record<string, RouteCounters>;
 }
 
-export interface EgressHandle {
+/**
+ * What `dp run` drives, whether one egress process (EgressHandle) or a primary with workers
+ * (workers/primary.ts, where applying a snapshot waits for every worker).
+ */
+export interface ProxyHandle {
+  readonly address: string;
+  readonly port: number;
+  readonly adminAddress: string;
+  readonly adminPort: number;
+  applySnapshot(snapshot: EgressSnapshot, opts?: ApplyOptions): ApplyResult | Promise<ApplyResult>;
+  snapshot(): EgressSnapshot | undefined;
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface EgressHandle extends ProxyHandle {
   readonly address: string;
   readonly port: number;
   readonly adminAddress: string;
@@ -69,6 +94,10 @@ export interface EgressHandle {
   /** READY after the first accepted snapshot, TERMINATING once drain() started. */
   state(): ReadyState;
   stats(): EgressStats;
+  /** When the snapshot in force was applied. */
+  appliedAt(): Date | undefined;
+  /** What the admin API reads (the primary of `--workers N` asks each worker for it). */
+  readonly adminSource: AdminSource;
   /** /ready turns 503, the listener stops accepting, live connections get drainTimeMs, then all closes. */
   drain(): Promise<void>;
   /** Immediate stop: every connection is destroyed. */
@@ -96,6 +125,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   let draining = false;
   const defaults: ResolvedUpstreamSettings = { ...UPSTREAM_DEFAULTS, ...opts.upstream };
   let upstreamSettings = defaults;
+  const ownLines = new LineWriters();
 
   const applySnapshot = (snapshot: EgressSnapshot, applyOpts: ApplyOptions = {}): ApplyResult => {
     const version = typeof snapshot?.version === 'string' ? snapshot.version : '';
@@ -120,7 +150,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     return { ok: true, version };
   };
   if (opts.snapshot) {
-    const res = applySnapshot(opts.snapshot);
+    const res = applySnapshot(opts.snapshot, { partial: opts.snapshotPartial });
     if (!res.ok) throw new ValidationError(`routes snapshot ${res.version || '(no version)'} rejected: ${res.reason}`, []);
   }
   const state = (): ReadyState => (draining ? 'TERMINATING' : table ? 'READY' : 'INITIALIZING');
@@ -148,6 +178,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     forceClosed: false,
     deadlines: new HelloDeadlines(clientHelloTimeoutMs),
     upstream: new UpstreamTimers(() => upstreamSettings),
+    lines: opts.lines ?? ownLines.sinks(),
   };
   attachTerminator(ctx);
 
@@ -162,18 +193,20 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     sock.on('close', forget);
     onConnection(ctx, sock);
   });
-  const admin = createAdminServer({ state, table: () => table, metrics, appliedAt: () => appliedAt, lastRejection: () => lastRejection });
+  const adminSource: AdminSource = { state, table: () => table, metrics, appliedAt: () => appliedAt, lastRejection: () => lastRejection };
+  const admin = opts.serveAdmin === false ? undefined : createAdminServer(adminSource);
   const address = opts.address ?? '0.0.0.0';
   const adminAddress = opts.adminAddress ?? '127.0.0.1';
-  const adminPort = await listen(admin, opts.adminPort, adminAddress);
+  const adminPort = admin ? await listen(admin, opts.adminPort, adminAddress) : 0;
   let port: number;
   try {
     port = await listen(listener, opts.port, address);
   } catch (err) {
-    admin.close();
+    admin?.close();
     throw err;
   }
-  log.info({ address, port, adminAddress, adminPort }, 'egress listening');
+  if (admin) log.info({ address, port, adminAddress, adminPort }, 'egress listening');
+  else log.debug({ address, port }, 'egress worker listening');
 
   const destroyAll = () => {
     for (const s of pending) s.destroy();
@@ -181,6 +214,11 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   };
   const closeServers = async () => {
     if (listener.listening) await new Promise<void>((r) => listener.close(() => r()));
+    await closeAdmin();
+    await ownLines.close();
+  };
+  const closeAdmin = async () => {
+    if (!admin) return;
     admin.closeAllConnections();
     await new Promise<void>((r) => admin.close(() => r()));
   };
@@ -201,8 +239,8 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
           resolve();
         });
       });
-      admin.closeAllConnections();
-      await new Promise<void>((r) => admin.close(() => r()));
+      await closeAdmin();
+      await ownLines.close();
     })());
 
   return {
@@ -214,6 +252,8 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     applySnapshot,
     snapshot: () => table?.snapshot,
     state,
+    appliedAt: () => appliedAt,
+    adminSource,
     stats: () => ({
       state: state(),
       version: table?.snapshot.version,

@@ -10,8 +10,9 @@ import { basename, dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UsageError, ValidationError, isZonectlError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { startEgress, type EgressHandle } from './egress.js';
+import type { ProxyHandle } from './egress.js';
 import { runEgressFromControlPlane, type EgressListenOptions } from './cp-session-run.js';
+import { startProxy } from './proxy.js';
 import { loadRoutesFile } from './routes-file.js';
 
 export const DEFAULT_PORT = 10002; // Kuma's default ZoneEgress port
@@ -68,7 +69,8 @@ export async function runEgress(opts: RunEgressOptions, onListening?: (l: Listen
   const dp = opts.dataplaneFile ? await readDataplaneFile(opts.dataplaneFile) : {};
   const routesFile = resolve(opts.routesFile!);
   const snapshot = await loadRoutesFile(routesFile);
-  const egress = await startEgress({
+  const egress = await startProxy({
+    workers: opts.workers ?? 1,
     address: opts.address ?? dp.address ?? '0.0.0.0',
     port: opts.port ?? dp.port ?? DEFAULT_PORT,
     adminAddress: opts.adminAddress ?? '127.0.0.1',
@@ -117,7 +119,7 @@ function untilTerminated(stop: AbortSignal | undefined, log: Logger): Promise<vo
 }
 
 /** Reloads on SIGHUP and when the file changes (the directory is watched: editors replace files by rename). */
-function watchRoutes(path: string, egress: EgressHandle, log: Logger): () => void {
+function watchRoutes(path: string, egress: ProxyHandle, log: Logger): () => void {
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
   const reload = (why: string) => {
@@ -125,7 +127,7 @@ function watchRoutes(path: string, egress: EgressHandle, log: Logger): () => voi
       try {
         const snapshot = await loadRoutesFile(path);
         if (snapshot.version === egress.snapshot()?.version) return;
-        const res = egress.applySnapshot(snapshot);
+        const res = await egress.applySnapshot(snapshot);
         if (res.ok) log.info({ version: res.version, trigger: why }, 'routes file reloaded');
       } catch (err) {
         log.error({ trigger: why, err: isZonectlError(err) ? err.message : String(err) }, 'routes file reload failed; keeping the previous routes');

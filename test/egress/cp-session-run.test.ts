@@ -60,3 +60,28 @@ test('dp run from a control plane: a token without the egress scope stops it wit
   );
   await assert.rejects(runEgressFromControlPlane({ ...base, tokenFile: join(dir, 'missing.token') }), /cannot read token file .*missing\.token \(ENOENT\); check --dataplane-token-file/);
 });
+
+test('dp run from a control plane with --workers 2: one session for the egress, the version acked once both workers run it', async (t) => {
+  const { cp, dir, token, base } = await setup(t);
+  writeFileSync(join(dir, 'egress.token'), await token('egress'));
+  const stop = new AbortController();
+  let started!: (r: EgressFromCp) => void;
+  const handles = new Promise<EgressFromCp>((r) => (started = r));
+  const run = runEgressFromControlPlane({ ...base, workers: 2, tokenFile: join(dir, 'egress.token'), stop: stop.signal }, started);
+  t.after(() => stop.abort());
+  const { egress, session } = await handles;
+  const snapshot = await session.ready;
+  type Insight = { subscriptions: Array<{ status: { total: { responsesAcknowledged: string } } }> };
+  const acked = async () => ((await (await fetch(`${cp.url}/zoneegressinsights/egress-1`)).json()) as Insight).subscriptions.map((s) => s.status.total.responsesAcknowledged);
+  for (let i = 0; i < 200 && (await acked())[0] !== '1'; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.deepEqual(await acked(), ['1'], 'one subscription (the primary), one acknowledged version');
+  const dump = (await (await fetch(`http://127.0.0.1:${egress.adminPort}/config_dump`)).json()) as { version: string; workers: Array<{ version: string }> };
+  assert.equal(dump.version, snapshot.version);
+  assert.deepEqual(
+    dump.workers.map((w) => w.version),
+    [snapshot.version, snapshot.version],
+  );
+  assert.equal((await fetch(`http://127.0.0.1:${egress.adminPort}/ready`)).status, 200);
+  stop.abort();
+  await run;
+});

@@ -1,31 +1,14 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
-import { parseGoDuration } from '../../core/duration.js';
-import { UsageError } from '../../core/errors.js';
-import { createLogger } from '../../core/log.js';
-import { parseVars } from '../../cli/apply/vars.js';
+import { durationFlag, egressRunOptions, listeningLine, portFlag, workersFlag } from '../../cli/dp-run.js';
 import { runEgress } from '../../egress/run.js';
-
-function duration(flag: string) {
-  return (input: string): Promise<number> => {
-    const ms = parseGoDuration(input);
-    if (ms === undefined || ms < 0) throw new UsageError(`--${flag} ${input}: not a duration (use Go syntax, e.g. 30s, 1m30s, 500ms)`);
-    return Promise.resolve(ms);
-  };
-}
-
-const port = (flag: string) => (input: string): Promise<number> => {
-  const n = Number(input);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${flag} ${input}: not a port (0-65535; 0 picks a free one)`);
-  return Promise.resolve(n);
-};
 
 export default class DpRun extends BaseCommand {
   static override summary = 'Run the bundled SNI egress proxy.';
-  static override description = `Routes TLS connections by SNI: passthrough to remote zone ingresses, or mesh-mTLS termination toward external services. Routes come from a static YAML file (reloaded on SIGHUP and on change) or from a control plane. The admin API (/ready, /stats, /stats/prometheus, /config_dump, /clusters) listens on loopback. SIGTERM drains for --drain-time, then exits 0.`;
+  static override description = `Routes TLS connections by SNI: passthrough to remote zone ingresses, or mesh-mTLS termination toward external services. Routes come from a static YAML file (reloaded on SIGHUP and on change) or from a control plane. With --workers N, N processes share the listener and one primary holds the routes source and the admin API (/ready, /stats, /stats/prometheus, /config_dump, /clusters, on loopback) for all of them. SIGTERM drains for --drain-time, then exits 0.`;
   static override examples = [
     '<%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --port 10002 --admin-port 9901',
-    '<%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --dataplane-file zoneegress.yaml --drain-time 5s',
+    '<%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --dataplane-file zoneegress.yaml --drain-time 5s --workers 4',
     '<%= config.bin %> dp run --proxy-type=egress --cp-address=https://127.0.0.1:5678 --ca-cert-file .zonectl/dp-server/ca.crt --dataplane-token-file=egress.token --dataplane-file=zoneegress.yaml',
   ];
 
@@ -39,36 +22,20 @@ export default class DpRun extends BaseCommand {
     'ca-cert-file': Flags.string({ description: "CA of the control plane's dp-server certificate (<data-dir>/dp-server/ca.crt)", dependsOn: ['cp-address'] }),
     'skip-verify': Flags.boolean({ description: "do not verify the dp-server's certificate (insecure; prints a warning)", dependsOn: ['cp-address'] }),
     address: Flags.string({ description: 'listener address (overrides the dataplane file) [default: 0.0.0.0]' }),
-    port: Flags.custom<number>({ description: 'listener port (overrides the dataplane file) [default: 10002]', parse: port('port') })(),
+    port: Flags.custom<number>({ description: 'listener port (overrides the dataplane file) [default: 10002]', parse: portFlag('port') })(),
     'admin-address': Flags.string({ description: 'admin API address [default: 127.0.0.1]' }),
-    'admin-port': Flags.custom<number>({ description: 'admin API port (overrides the dataplane file) [default: 9901]', parse: port('admin-port') })(),
-    'drain-time': Flags.custom<number>({ description: 'how long live connections may finish after SIGTERM', default: 30_000, defaultHelp: async () => '30s', parse: duration('drain-time') })(),
-    'client-hello-timeout': Flags.custom<number>({ description: 'close clients that take longer to send their TLS ClientHello', default: 5_000, defaultHelp: async () => '5s', parse: duration('client-hello-timeout') })(),
-    'upstream-connect-timeout': Flags.custom<number>({ description: 'give up connecting to one upstream endpoint after this long and try the next one (0s = wait for the operating system); a snapshot or routes file may override it', default: 5_000, defaultHelp: async () => '5s', parse: duration('upstream-connect-timeout') })(),
-    'idle-timeout': Flags.custom<number>({ description: 'close a relayed connection that carried no byte either way for this long (0s = never)', default: 3_600_000, defaultHelp: async () => '1h', parse: duration('idle-timeout') })(),
-    'tcp-keepalive': Flags.custom<number>({ description: 'TCP keepalive on relayed connections, first probe after this idle time (0s = off)', default: 0, defaultHelp: async () => '0s', parse: duration('tcp-keepalive') })(),
+    'admin-port': Flags.custom<number>({ description: 'admin API port (overrides the dataplane file) [default: 9901]', parse: portFlag('admin-port') })(),
+    'drain-time': Flags.custom<number>({ description: 'how long live connections may finish after SIGTERM', default: 30_000, defaultHelp: async () => '30s', parse: durationFlag('drain-time') })(),
+    'client-hello-timeout': Flags.custom<number>({ description: 'close clients that take longer to send their TLS ClientHello', default: 5_000, defaultHelp: async () => '5s', parse: durationFlag('client-hello-timeout') })(),
+    'upstream-connect-timeout': Flags.custom<number>({ description: 'give up connecting to one upstream endpoint after this long and try the next one (0s = wait for the operating system); a snapshot or routes file may override it', default: 5_000, defaultHelp: async () => '5s', parse: durationFlag('upstream-connect-timeout') })(),
+    'idle-timeout': Flags.custom<number>({ description: 'close a relayed connection that carried no byte either way for this long (0s = never)', default: 3_600_000, defaultHelp: async () => '1h', parse: durationFlag('idle-timeout') })(),
+    'tcp-keepalive': Flags.custom<number>({ description: 'TCP keepalive on relayed connections, first probe after this idle time (0s = off)', default: 0, defaultHelp: async () => '0s', parse: durationFlag('tcp-keepalive') })(),
+    workers: Flags.custom<number>({ description: 'processes sharing the listener: N, or auto (one per available CPU); 1 runs the proxy in this process', default: async () => workersFlag('auto'), defaultHelp: async () => 'auto', parse: workersFlag })(),
     'log-level': Flags.string({ description: 'log level', options: ['debug', 'info', 'warn', 'error'], default: 'info' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DpRun);
-    await runEgress({
-      routesFile: flags['routes-file'],
-      cpAddress: flags['cp-address'],
-      dataplaneFile: flags['dataplane-file'],
-      dataplaneTokenFile: flags['dataplane-token-file'],
-      dataplaneVars: flags['dataplane-var'] ? parseVars(flags['dataplane-var']) : undefined,
-      caCertFile: flags['ca-cert-file'],
-      skipVerify: flags['skip-verify'],
-      version: this.config.version,
-      address: flags.address,
-      port: flags.port,
-      adminAddress: flags['admin-address'],
-      adminPort: flags['admin-port'],
-      drainTimeMs: flags['drain-time'],
-      clientHelloTimeoutMs: flags['client-hello-timeout'],
-      upstream: { connectTimeoutMs: flags['upstream-connect-timeout'], idleTimeoutMs: flags['idle-timeout'], tcpKeepaliveMs: flags['tcp-keepalive'] },
-      logger: createLogger('egress', { level: flags['log-level'] }),
-    }, (l) => this.log(`egress${l.name ? ` ${l.name}` : ''} listening on ${l.address}:${l.port}, admin ${l.adminAddress}:${l.adminPort}`));
+    await runEgress(egressRunOptions(flags, this.config.version), (l) => this.log(listeningLine(l, flags.workers)));
   }
 }

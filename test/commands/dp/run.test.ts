@@ -152,4 +152,54 @@ describe('zonectl dp run --proxy-type=egress', () => {
     run.child.kill('SIGTERM');
     assert.deepEqual(await once(run.child, 'exit'), [0, null]);
   });
+
+  test('--workers 2: a routes file change reaches every worker; SIGTERM drains both, live connections finish, exit 0', async (t) => {
+    const dir = tmpDir(t);
+    const held = net.createServer((s) => {
+      s.on('error', () => {});
+      s.pipe(s);
+    });
+    held.listen(0, '127.0.0.1');
+    await once(held, 'listening');
+    const live = new Set<net.Socket>();
+    held.on('connection', (s) => (live.add(s), s.on('close', () => live.delete(s))));
+    t.after(() => (live.forEach((s) => s.destroy()), held.close()));
+    const heldPort = (held.address() as net.AddressInfo).port;
+    const a = await echoServer(t, 'a');
+    const file = join(dir, 'routes.yaml');
+    writeFileSync(file, routes(a, 'one'));
+    const run = await start(t, ['--routes-file', file, '--drain-time', '20s', '--workers', '2']);
+    assert.equal(await through(run.port), 'a');
+
+    writeFileSync(file, routes(heldPort, 'two'));
+    await run.waitLog('routes file reloaded');
+    const dump = (await (await fetch(`http://127.0.0.1:${run.adminPort}/config_dump`)).json()) as { workers: Array<{ worker: number; version: string; state: string }> };
+    assert.deepEqual(
+      dump.workers.map((w) => [w.worker, w.version, w.state]),
+      [
+        [1, 'two', 'running'],
+        [2, 'two', 'running'],
+      ],
+    );
+
+    // A connection kept open across the SIGTERM.
+    const c = net.connect({ host: '127.0.0.1', port: run.port });
+    c.write(hello);
+    await once(c, 'data');
+    const started = Date.now();
+    run.child.kill('SIGTERM');
+    await run.waitLog('draining: every worker stops accepting');
+    const ready = await fetch(`http://127.0.0.1:${run.adminPort}/ready`);
+    assert.deepEqual([ready.status, await ready.text()], [503, 'TERMINATING\n']);
+    c.write('still here');
+    const [echo] = await once(c, 'data');
+    assert.equal(String(echo), 'still here', 'the live connection still relays while draining');
+    c.end();
+    const [code] = await once(run.child, 'exit');
+    assert.equal(code, 0);
+    assert.ok(Date.now() - started < 15_000, 'exited when the last connection closed, not at the end of --drain-time');
+    // Workers' log lines came through the primary, each a whole JSON line.
+    assert.deepEqual(run.logs.filter((l) => !('level' in l)), []);
+    assert.deepEqual([...new Set(run.logs.filter((l) => l.msg === 'draining: stopped accepting').map((l) => l.worker))].sort(), [1, 2]);
+  });
 });

@@ -1,0 +1,101 @@
+/**
+ * Line output shared by several processes (logs, access logs): every line reaches its destination
+ * whole, never interleaved with another process's line. In one process a `LineSink` writes straight
+ * to its destination; in an egress worker (`dp run --workers N`) it batches complete lines and
+ * sends them to the primary over the IPC channel, and the primary, the only writer of each
+ * destination, writes each batch with one write. A plain `O_APPEND` write is atomic only up to
+ * PIPE_BUF (4 KiB) on a pipe, so per-worker writers could split a long line; the primary cannot.
+ *
+ * Destinations are names: `stdout`, `stderr`, or a file path (opened for append).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+
+export interface LineSink {
+  /** Queues one line; a missing trailing newline is added. */
+  write(line: string): void;
+}
+
+/** Opens `LineSink`s by destination name (see the module comment). */
+export type LineSinks = (destination: string) => LineSink;
+
+/** `{ t: 'lines' }` message from a worker to the primary: complete lines for one destination. */
+export interface LinesMessage {
+  t: 'lines';
+  destination: string;
+  data: string;
+}
+
+const withNewline = (line: string) => (line.endsWith('\n') ? line : `${line}\n`);
+
+/** Writes chunks of complete lines to destinations of this process, one stream per destination. */
+export class LineWriters {
+  private readonly files = new Map<string, WriteStream>();
+
+  /** `data` is one or more complete lines; it goes out in one write. */
+  write(destination: string, data: string): void {
+    if (destination === 'stdout') process.stdout.write(data);
+    else if (destination === 'stderr') process.stderr.write(data);
+    else {
+      let f = this.files.get(destination);
+      if (!f) {
+        f = createWriteStream(destination, { flags: 'a' });
+        // A log file that cannot be written must not take the proxy down; say it once.
+        f.on('error', (err) => process.stderr.write(`cannot write ${destination}: ${err.message}\n`));
+        this.files.set(destination, f);
+      }
+      f.write(data);
+    }
+  }
+
+  /** The sinks of this process: each line is written at once. */
+  sinks(): LineSinks {
+    return (destination) => ({ write: (line) => this.write(destination, withNewline(line)) });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.files.values()].map((f) => new Promise<void>((r) => f.end(() => r()))));
+    this.files.clear();
+  }
+}
+
+/**
+ * The sinks of a worker: lines are gathered per destination and sent to the primary once per
+ * event-loop turn (one IPC message per turn and destination, not one per line).
+ */
+export class IpcLineSinks {
+  private readonly pending = new Map<string, string>();
+  private scheduled = false;
+
+  constructor(private readonly send: (m: LinesMessage, done?: () => void) => void) {}
+
+  sinks(): LineSinks {
+    return (destination) => ({ write: (line) => this.queue(destination, withNewline(line)) });
+  }
+
+  /** A stream-like object for pino (which writes one whole line per call). */
+  stream(destination: string): { write(s: string): boolean } {
+    return {
+      write: (s: string) => {
+        this.queue(destination, s);
+        return true;
+      },
+    };
+  }
+
+  private queue(destination: string, data: string): void {
+    this.pending.set(destination, (this.pending.get(destination) ?? '') + data);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Sends what is queued; `done` runs once the last message is handed to the channel. */
+  flush(done?: () => void): void {
+    this.scheduled = false;
+    const batches = [...this.pending];
+    this.pending.clear();
+    if (batches.length === 0) return done?.();
+    batches.forEach(([destination, data], i) => this.send({ t: 'lines', destination, data }, i === batches.length - 1 ? done : undefined));
+  }
+}
