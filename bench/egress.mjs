@@ -7,11 +7,14 @@
 // core and neither competes with the load; when the client core saturates first, throughput
 // ratios approach 1 and the proxy CPU figures (from /proc/<pid>/stat) are what tells them apart.
 // Env: BENCH_ROUNDS (default 3), BENCH_SECONDS (default 3), BENCH_IDLE (default 9900).
-// Flags: --only PHASE[,PHASE] (bulk, connrate, latency, tls, rss).
+// Flags: --only PHASE[,PHASE] (bulk, connrate, latency, tls, rss, workers).
+// The `workers` phase compares `dp run --workers 2` with nginx `worker_processes 2` and with
+// zonectl's own `--workers 1`, all unpinned (both cores, shared with two load-generator processes
+// and the backends): comparable with each other within the run, not absolute figures.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,7 +26,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const IDLE = Number(process.env.BENCH_IDLE ?? 9900);
 // BENCH_PHASES=bulk,connrate,latency,tls,rss (or `--only connrate,latency`) runs a subset (while tuning).
 const onlyAt = process.argv.indexOf('--only');
-const PHASES = new Set((onlyAt > 0 ? process.argv[onlyAt + 1] : (process.env.BENCH_PHASES ?? 'bulk,connrate,latency,tls,rss')).split(','));
+const PHASES = new Set((onlyAt > 0 ? process.argv[onlyAt + 1] : (process.env.BENCH_PHASES ?? 'bulk,connrate,latency,tls,rss,workers')).split(','));
 const PROXY_CPU = '1';
 const LOAD_CPU = '0';
 const TICK = 100; // USER_HZ
@@ -84,6 +87,16 @@ function cpuSeconds(pid) {
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICK; // utime + stime
 }
+/** CPU of a process and all its descendants (nginx's workers, zonectl's primary and workers). */
+function treeCpuSeconds(pid) {
+  let total = cpuSeconds(pid);
+  for (const task of existsSync(`/proc/${pid}/task`) ? readdirSync(`/proc/${pid}/task`) : []) {
+    const kids = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    for (const kid of kids ? kids.split(/\s+/) : []) total += treeCpuSeconds(Number(kid));
+  }
+  return total;
+}
+const load = () => loadavg()[0].toFixed(1);
 function rssMiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m[1]) / 1024;
@@ -163,7 +176,7 @@ const routes = {
 };
 writeFileSync(join(work, 'routes.yaml'), JSON.stringify(routes)); // JSON is YAML
 // ZONECTL_BENCH_NODE_OPTIONS, e.g. --cpu-prof, profiles the proxy.
-const zonectl = pinned(PROXY_CPU, process.execPath, [...(process.env.ZONECTL_BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean), join(root, 'bin', 'run.js'), 'dp', 'run', '--proxy-type=egress', '--routes-file', join(work, 'routes.yaml'), '--address', '127.0.0.1', '--port', String(zPort), '--admin-port', String(zAdmin), '--log-level', 'warn']);
+const zonectl = pinned(PROXY_CPU, process.execPath, [...(process.env.ZONECTL_BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean), join(root, 'bin', 'run.js'), 'dp', 'run', '--proxy-type=egress', '--routes-file', join(work, 'routes.yaml'), '--address', '127.0.0.1', '--port', String(zPort), '--admin-port', String(zAdmin), '--workers', '1', '--log-level', 'warn']);
 await waitPort(zPort);
 
 const targets = {
@@ -183,7 +196,8 @@ async function measure(target, fn) {
   return res;
 }
 
-const results = { bulk: {}, connrate: {}, latency: {}, tls: {}, rss: {} };
+const results = { bulk: {}, connrate: {}, latency: {}, tls: {}, rss: {}, workers: {} };
+const loadAtStart = load();
 const push = (phase, target, v) => (results[phase][target] ??= []).push(v);
 
 for (let round = 1; round <= ROUNDS; round++) {
@@ -194,8 +208,8 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
   for (const t of PHASES.has('connrate') ? ['direct', 'nginx', 'zonectl'] : []) {
     const r = await measure(t, (x) => runClient({ mode: 'connrate', port: x.port('echo1'), sni: SNI.echo1, seconds: SECONDS, concurrency: 50 }));
-    push('connrate', t, { cps: r.done / r.secs, cpuPerConnUs: r.cpu === undefined ? undefined : (r.cpu / r.done) * 1e6, failed: r.failed });
-    log(`round ${round} conn/s    ${t.padEnd(8)} ${(r.done / r.secs).toFixed(0)} conn/s (${r.failed} failed)${r.cpu !== undefined ? `, proxy CPU ${((r.cpu / r.done) * 1e6).toFixed(1)} us/conn` : ''}`);
+    push('connrate', t, { cps: r.done / r.secs, cpuPerConnUs: r.cpu === undefined ? undefined : (r.cpu / r.done) * 1e6, failed: r.failed, p50: r.p50, p99: r.p99 });
+    log(`round ${round} conn/s    ${t.padEnd(8)} ${(r.done / r.secs).toFixed(0)} conn/s (${r.failed} failed), set-up p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms${r.cpu !== undefined ? `, proxy CPU ${((r.cpu / r.done) * 1e6).toFixed(1)} us/conn` : ''} (load ${load()})`);
   }
   for (const t of PHASES.has('latency') ? ['direct', 'nginx', 'zonectl'] : []) {
     const r = await measure(t, (x) => runClient({ mode: 'latency', port: x.port('echo'), sni: SNI.echo, iterations: 20000, warmup: 2000 }));
@@ -219,6 +233,58 @@ for (const t of PHASES.has('rss') ? ['nginx', 'zonectl'] : []) {
   await new Promise((r) => c.once('exit', r));
   push('rss', t, { before, rss, n: ready.ready });
   log(`idle      ${t.padEnd(8)} ${ready.ready} connections: RSS ${rss.toFixed(1)} MiB (idle process ${before.toFixed(1)} MiB)`);
+}
+
+// ---- workers: 2 processes each, unpinned -----------------------------------------------------
+const BOTH = '0,1';
+if (PHASES.has('workers')) {
+  const n2Port = await freePort();
+  writeFileSync(
+    join(work, 'nginx2.conf'),
+    `worker_processes 2;
+daemon off;
+pid ${work}/nginx2.pid;
+error_log ${work}/nginx2-error.log warn;
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_rlimit_nofile 20000;
+events { worker_connections 20000; }
+stream {
+  map $ssl_preread_server_name $up { "${SNI.echo1}" 127.0.0.1:${ports.echo1}; }
+  server { listen 127.0.0.1:${n2Port} backlog=4096; ssl_preread on; proxy_pass $up; }
+}
+`,
+  );
+  const nginx2 = pinned(BOTH, 'nginx', ['-e', join(work, 'nginx2-error.log'), '-p', work, '-c', join(work, 'nginx2.conf')]);
+  const zonectlW = (workers, port, admin) =>
+    pinned(BOTH, process.execPath, [join(root, 'bin', 'run.js'), 'dp', 'run', '--proxy-type=egress', '--routes-file', join(work, 'routes.yaml'), '--address', '127.0.0.1', '--port', String(port), '--admin-port', String(admin), '--workers', String(workers), '--log-level', 'warn']);
+  const z2Port = await freePort();
+  const z1Port = await freePort();
+  const z2 = zonectlW(2, z2Port, await freePort());
+  const z1 = zonectlW(1, z1Port, await freePort());
+  await Promise.all([waitPort(n2Port), waitPort(z2Port), waitPort(z1Port)]);
+  // The routes are loaded before anything listens; give the second worker time to join the socket.
+  await new Promise((r) => setTimeout(r, 2000));
+  const wt = { 'nginx-2w': { port: n2Port, pid: nginx2.pid }, 'zonectl-2w': { port: z2Port, pid: z2.pid }, 'zonectl-1w': { port: z1Port, pid: z1.pid } };
+  results.workers = {};
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [t, x] of Object.entries(wt)) {
+      const c0 = treeCpuSeconds(x.pid);
+      const clients = [0, 1].map(() => {
+        const c = pinned(BOTH, process.execPath, [join(root, 'bench', 'egress', 'client.mjs'), JSON.stringify({ mode: 'connrate', port: x.port, sni: SNI.echo1, seconds: SECONDS, concurrency: 25 })]);
+        return firstLine(c);
+      });
+      const rs = await Promise.all(clients);
+      const cpu = treeCpuSeconds(x.pid) - c0;
+      const done = rs.reduce((a, r) => a + r.done, 0);
+      const cps = rs.reduce((a, r) => a + r.done / r.secs, 0);
+      const v = { cps, cpuPerConnUs: (cpu / done) * 1e6, p50: Math.max(...rs.map((r) => r.p50)), p99: Math.max(...rs.map((r) => r.p99)), failed: rs.reduce((a, r) => a + r.failed, 0), load: loadavg()[0] };
+      push('workers', t, v);
+      log(`round ${round} 2 cores   ${t.padEnd(10)} ${cps.toFixed(0)} conn/s (${v.failed} failed), set-up p50 ${v.p50.toFixed(2)} ms p99 ${v.p99.toFixed(2)} ms, proxy CPU ${v.cpuPerConnUs.toFixed(1)} us/conn (load ${load()})`);
+    }
+  }
+  nginx2.kill('SIGQUIT');
+  z2.kill('SIGTERM');
+  z1.kill('SIGTERM');
 }
 
 // ---- report ---------------------------------------------------------------------------------
@@ -245,9 +311,17 @@ const lines = [
   `  proxy CPU per GiB: nginx ${cpuN.toFixed(3)} s, zonectl ${cpuZ.toFixed(3)} s  -> ${ratio(cpuZ, cpuN)}x nginx (target <= 1.2)`,
   `new connections/s, 50 clients: direct ${m('connrate', 'direct', 'cps').toFixed(0)}, nginx ${cpsN.toFixed(0)}, zonectl ${cpsZ.toFixed(0)}  -> ${ratio(cpsZ, cpsN)}x nginx (target >= 0.9)`,
   `  proxy CPU per connection: nginx ${ccN.toFixed(1)} us, zonectl ${ccZ.toFixed(1)} us  -> ${ratio(ccZ, ccN)}x nginx (target <= 1.5)`,
+  `  new-connection set-up (connect to first byte), 50 clients: p50 direct ${m('connrate', 'direct', 'p50').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p50').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p50').toFixed(2)} ms; p99 direct ${m('connrate', 'direct', 'p99').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p99').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p99').toFixed(2)} ms  -> p99 ${ratio(m('connrate', 'zonectl', 'p99'), m('connrate', 'nginx', 'p99'))}x nginx (target <= 1.2)`,
   `64-byte echo p99: direct ${p99D.toFixed(1)} us, nginx ${p99N.toFixed(1)} us, zonectl ${p99Z.toFixed(1)} us  -> zonectl - nginx = ${(p99Z - p99N).toFixed(1)} us (target <= 30); added over direct: nginx ${(p99N - p99D).toFixed(1)}, zonectl ${(p99Z - p99D).toFixed(1)} us`,
   `  p50: direct ${m('latency', 'direct', 'p50').toFixed(1)}, nginx ${m('latency', 'nginx', 'p50').toFixed(1)}, zonectl ${m('latency', 'zonectl', 'p50').toFixed(1)} us`,
   `mTLS termination bulk: nginx ${tlsN.toFixed(2)}, zonectl ${tlsZ.toFixed(2)} GiB/s  -> ${ratio(tlsZ, tlsN)}x nginx (target >= 0.85); CPU/GiB nginx ${m('tls', 'nginx', 'cpuPerGiB').toFixed(3)} s, zonectl ${m('tls', 'zonectl', 'cpuPerGiB').toFixed(3)} s`,
+  ...(results.workers['zonectl-2w']
+    ? [
+        `2 workers each, unpinned on both cores with the load generator (comparable within this run, not absolute): new connections/s nginx ${m('workers', 'nginx-2w', 'cps').toFixed(0)}, zonectl ${m('workers', 'zonectl-2w', 'cps').toFixed(0)} -> ${ratio(m('workers', 'zonectl-2w', 'cps'), m('workers', 'nginx-2w', 'cps'))}x nginx (target >= 0.9); zonectl --workers 1 ${m('workers', 'zonectl-1w', 'cps').toFixed(0)} -> 2 workers = ${ratio(m('workers', 'zonectl-2w', 'cps'), m('workers', 'zonectl-1w', 'cps'))}x 1 worker (target >= 1.6)`,
+        `  set-up p50/p99: nginx ${m('workers', 'nginx-2w', 'p50').toFixed(2)}/${m('workers', 'nginx-2w', 'p99').toFixed(2)} ms, zonectl 2w ${m('workers', 'zonectl-2w', 'p50').toFixed(2)}/${m('workers', 'zonectl-2w', 'p99').toFixed(2)} ms, zonectl 1w ${m('workers', 'zonectl-1w', 'p50').toFixed(2)}/${m('workers', 'zonectl-1w', 'p99').toFixed(2)} ms; CPU/conn nginx ${m('workers', 'nginx-2w', 'cpuPerConnUs').toFixed(1)} us, zonectl 2w ${m('workers', 'zonectl-2w', 'cpuPerConnUs').toFixed(1)} us`,
+      ]
+    : []),
+  `load average (1 min): ${loadAtStart} at the start, ${load()} at the end`,
   `RSS with ${rssZ.n} idle connections: nginx worker ${rssN.rss.toFixed(1)} MiB, zonectl ${rssZ.rss.toFixed(1)} MiB (target < 200 MB)`,
 ];
 console.log(lines.join('\n'));

@@ -59,12 +59,19 @@ async function connrate() {
   let done = 0;
   let failed = 0;
   let stop = false;
+  // Set-up latency of each connection: from connect() to the upstream's first byte (TCP
+  // handshake, ClientHello, routing, upstream connect, answer), in ms.
+  const lat = [];
   const one = () =>
     new Promise((resolve) => {
+      const t0 = process.hrtime.bigint();
       const s = connect();
       let got = false;
       s.on('connect', () => s.write(h));
-      s.once('data', () => (got = true));
+      s.once('data', () => {
+        got = true;
+        lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      });
       s.on('close', () => {
         if (got) done++;
         else failed++;
@@ -78,7 +85,9 @@ async function connrate() {
       while (!stop) await one();
     }).concat(new Promise((r) => setTimeout(() => r((stop = true)), opts.seconds * 1000))),
   );
-  return { done, failed, secs: now() - start };
+  lat.sort((a, b) => a - b);
+  const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+  return { done, failed, secs: now() - start, p50: q(0.5), p99: q(0.99) };
 }
 
 async function latency() {
