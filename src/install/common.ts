@@ -65,5 +65,5 @@ export function pdb(name: string, namespace: string, objLabels: Record<string, s
 
 /** Multi-document YAML, `---` between documents; key order as built (deterministic). */
 export function renderManifest(objects: readonly K8sObject[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0, indentSeq: false })).join('---\n');
+  return objects.map((o) => stringify(o, { lineWidth: 0, indentSeq: false, aliasDuplicateObjects: false })).join('---\n');
 }
