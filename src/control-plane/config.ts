@@ -27,6 +27,8 @@ export interface RunSettings {
   dpServerCaKey?: string;
   zone: string;
   dataDir: string;
+  /** `--store memory` without --data-dir: nothing is written to disk (keys and certificates in memory). */
+  inMemory?: boolean;
   store: StoreKind;
   localhostIsAdmin: boolean;
   /** `--store postgres`: the database, a password file, the pool size. */
@@ -107,6 +109,7 @@ export function resolveRunSettings(flags: Record<string, unknown>, env: NodeJS.P
     }
   }
   const settings = out as unknown as RunSettings;
+  settings.inMemory = settings.store === 'memory' && !given.has('data-dir');
   checkMode(settings, given);
   return settings;
 }

@@ -31,7 +31,11 @@ export type StoreKind = 'sqlite' | 'memory' | 'postgres';
 
 export interface ControlPlaneOptions {
   /** Data directory: store.db, admin-token, api-tls/, CA material of other modules. Created if missing. */
-  dataDir: string;
+  /**
+   * Store file, admin token and certificates; undefined keeps everything in memory (with the memory
+   * store nothing is written to disk at all).
+   */
+  dataDir?: string;
   /** HTTP API port (default 5681; 0 = any free port, see `url`). */
   apiPort?: number;
   /** Address the API listens on (default 127.0.0.1). */
@@ -76,7 +80,7 @@ export interface ControlPlane {
   readonly adminToken: string;
   readonly instanceId: string;
   readonly clusterId: string;
-  readonly dataDir: string;
+  readonly dataDir: string | undefined;
   readonly ctx: ApiContext;
   /** Resolves once every listener and the store are closed. */
   stop(): Promise<void>;
@@ -94,10 +98,13 @@ export interface OpenStoreOptions {
   log?: Logger;
 }
 
-export async function openStore(kind: StoreKind, dataDir: string, opts: OpenStoreOptions): Promise<Store> {
+export async function openStore(kind: StoreKind, dataDir: string | undefined, opts: OpenStoreOptions): Promise<Store> {
   const { clock } = opts;
   if (kind === 'memory') return createMemoryStore({ clock });
-  if (kind === 'sqlite') return openSqliteStore({ path: join(dataDir, 'store.db'), clock });
+  if (kind === 'sqlite') {
+    if (dataDir === undefined) throw new UsageError('the sqlite store needs a data directory (--data-dir)');
+    return openSqliteStore({ path: join(dataDir, 'store.db'), clock });
+  }
   if (kind === 'postgres') {
     const url = opts.postgres?.url;
     if (!url) throw new UsageError('--store postgres needs the database: give --postgres-url postgres://USER@HOST:5432/DATABASE (or ZONECTL_POSTGRES_URL)');
@@ -113,7 +120,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const log = opts.log ?? silentLogger();
   const apiAddress = opts.apiAddress ?? DEFAULTS.apiAddress;
   if ((opts.apiTlsCert === undefined) !== (opts.apiTlsKey === undefined)) throw new UsageError('--api-tls-cert and --api-tls-key go together; give both, or use --api-tls-auto');
-  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  if (opts.dataDir !== undefined) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const tls: TlsMaterial | undefined = opts.apiTlsCert && opts.apiTlsKey ? readTlsFiles(opts.apiTlsCert, opts.apiTlsKey) : opts.apiTlsAuto ? await autoTls(opts.dataDir, apiAddress) : undefined;
   const instanceId = randomUUID();
   const store = typeof opts.store === 'object' ? opts.store : await openStore(opts.store ?? DEFAULTS.store, opts.dataDir, { clock, postgres: opts.postgres, instanceId, log });

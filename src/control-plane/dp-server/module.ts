@@ -73,6 +73,7 @@ export function dpServerModule(ctx: ApiContext): ApiModuleInstance {
       // `control-plane run` prints where it listens; tests read the bound port from here.
       ctx.options.dpPortBound = dp.port;
       ctx.options.dpCaCertFile = dp.caCertFile;
+      ctx.options.dpCaPem = dp.caPem;
     },
     async stop() {
       await dp?.close().catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, 'dp-server did not close cleanly'));

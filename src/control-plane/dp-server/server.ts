@@ -31,7 +31,7 @@ export interface DpServerOptions {
   /** zonectl version, reported in the bootstrap response. */
   version: string;
   /** Where the auto-generated dp-server CA and certificate live (`<dataDir>/dp-server/`). */
-  dataDir: string;
+  dataDir: string | undefined;
   /**
    * Verifies a zone token for the `egress` scope and this zone; throws UnauthorizedError (401)
    * or ForbiddenError (403) whose message the egress prints verbatim.

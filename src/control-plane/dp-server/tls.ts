@@ -41,8 +41,8 @@ function writeAtomic(path: string, text: string, mode: number): void {
  * 127.0.0.1, ::1, this host and `extraNames`; it is reissued when it expires within 30 days or
  * lacks one of the names.
  */
-export async function ensureDpServerTls(dataDir: string, extraNames: string[] = [], givenCa?: { certFile: string; keyFile: string }): Promise<DpServerTls> {
-  return ensureServerTls(dpServerTlsDir(dataDir), 'zonectl dp-server', extraNames, givenCa);
+export async function ensureDpServerTls(dataDir: string | undefined, extraNames: string[] = [], givenCa?: { certFile: string; keyFile: string }): Promise<DpServerTls> {
+  return ensureServerTls(dataDir === undefined ? undefined : dpServerTlsDir(dataDir), 'zonectl dp-server', extraNames, givenCa);
 }
 
 /**
@@ -50,7 +50,8 @@ export async function ensureDpServerTls(dataDir: string, extraNames: string[] = 
  * the global's KDS server): a CA and a server certificate kept in `dir`. `givenCa`: issue the
  * server certificate from this CA (PEM files) instead of one kept in `dir`.
  */
-export async function ensureServerTls(dir: string, commonName: string, extraNames: string[] = [], givenCa?: { certFile: string; keyFile: string }): Promise<DpServerTls> {
+export async function ensureServerTls(dir: string | undefined, commonName: string, extraNames: string[] = [], givenCa?: { certFile: string; keyFile: string }): Promise<DpServerTls> {
+  if (dir === undefined) return inMemoryServerTls(commonName, extraNames, givenCa);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const caCertFile = givenCa?.certFile ?? join(dir, 'ca.crt');
   const caKeyFile = givenCa?.keyFile ?? join(dir, 'ca.key');
@@ -95,4 +96,15 @@ function issuedBy(certPem: string, caPem: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A CA and certificate that live only in this process (no data directory): nothing touches disk. */
+async function inMemoryServerTls(commonName: string, extraNames: string[], givenCa?: { certFile: string; keyFile: string }): Promise<DpServerTls> {
+  const ca = givenCa
+    ? { certPem: readPem(givenCa.certFile, '--dp-server-ca-cert'), keyPem: readPem(givenCa.keyFile, '--dp-server-ca-key') }
+    : await createCA({ commonName: `${commonName} CA`, validForMs: TEN_YEARS });
+  const ips = ['127.0.0.1', '::1', ...extraNames.filter((n) => /^[\d.]+$|:/.test(n))];
+  const dns = [...new Set(['localhost', hostname(), ...extraNames.filter((n) => !/^[\d.]+$|:/.test(n))])];
+  const leaf = await issueCertificate({ ca, commonName, dnsNames: dns, ipAddresses: ips, usage: 'server', validForMs: ONE_YEAR });
+  return { ...leaf, caPem: ca.certPem, caCertFile: givenCa?.certFile };
 }

@@ -135,8 +135,9 @@ function sha256(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-/** Reads <dataDir>/admin-token, creating it (mode 0600) on first start. */
-export function loadOrCreateAdminToken(dataDir: string): string {
+/** Reads <dataDir>/admin-token, creating it (mode 0600) on first start; without a data dir, a token in memory. */
+export function loadOrCreateAdminToken(dataDir: string | undefined): string {
+  if (dataDir === undefined) return randomBytes(32).toString('base64url');
   const file = join(dataDir, 'admin-token');
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();

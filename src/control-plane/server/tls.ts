@@ -29,7 +29,8 @@ export function readTlsFiles(certFile: string, keyFile: string): TlsMaterial {
   return { certPem: read(certFile, 'certificate'), keyPem: read(keyFile, 'key') };
 }
 
-export async function autoTls(dataDir: string, apiAddress: string): Promise<TlsMaterial> {
+export async function autoTls(dataDir: string | undefined, apiAddress: string): Promise<TlsMaterial> {
+  if (dataDir === undefined) throw new UsageError('--api-tls-auto keeps its CA in <data-dir>/api-tls/: give --data-dir (or --api-tls-cert/--api-tls-key)');
   const dir = join(dataDir, 'api-tls');
   const files = { caCert: join(dir, 'ca.crt'), caKey: join(dir, 'ca.key'), cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key') };
   if (existsSync(files.cert) && existsSync(files.key) && existsSync(files.caCert)) {

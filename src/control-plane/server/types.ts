@@ -76,7 +76,8 @@ export interface ApiContext {
   instanceId: string;
   version: string;
   /** Data directory (`--data-dir`), for modules that keep files (CA material). */
-  dataDir: string;
+  /** undefined: keys and certificates live in memory only (`--store memory` without --data-dir). */
+  dataDir: string | undefined;
   /**
    * Server-wide options that modules read (e.g. allowUnboundedTokens). The control plane always
    * sets `dpPort` (number, `--dp-port`), `apiAddress` (string) and `localhostIsAdmin` (boolean).

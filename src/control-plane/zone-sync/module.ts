@@ -31,8 +31,8 @@ export interface ZoneSyncOptions {
   kdsBackoff?: { initialMs?: number; maxMs?: number };
 }
 
-export function kdsServerTlsDir(dataDir: string): string {
-  return join(dataDir, 'kds-server');
+export function kdsServerTlsDir(dataDir: string | undefined): string | undefined {
+  return dataDir === undefined ? undefined : join(dataDir, 'kds-server');
 }
 
 export function zoneSyncModule(ctx: ApiContext): ApiModuleInstance {

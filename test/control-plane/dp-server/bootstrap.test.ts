@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ForbiddenError, UnauthorizedError, ValidationError } from '../../../src/core/errors.js';
+import { ForbiddenError, UnauthorizedError, UsageError, ValidationError } from '../../../src/core/errors.js';
 import { join } from 'node:path';
 import { openSqliteStore } from '../../../src/control-plane/store/sqlite.js';
 import { tmpDir } from '../../helpers/tmp.js';
@@ -127,5 +127,9 @@ describe('dp-server bootstrap', () => {
 
 test('a dp port already in use is reported with the flag to change', async (t) => {
   const { dp } = await startCp(t);
-  await assert.rejects(startCp(t, { port: dp.port }), (err: unknown) => err instanceof Error && err.message === `the dp-server cannot listen on 127.0.0.1:${dp.port}: EADDRINUSE (is another control plane running? pick another --dp-port)`);
+  await assert.rejects(
+    startCp(t, { port: dp.port }),
+    (err: unknown) =>
+      err instanceof UsageError && err.message === `--dp-port ${dp.port}: the dp-server cannot listen on 127.0.0.1:${dp.port}: EADDRINUSE (is another control plane running? pick another --dp-port, or 0 for a free one)`,
+  );
 });
