@@ -46,14 +46,19 @@ export class InsightRecorder {
     return this.add(name, { id: sub.id, controlPlaneInstanceId: sub.controlPlaneInstanceId, version: { kumaDp: { version: sub.version } } });
   }
 
-  /** A new subscription (connectTime now, counters at zero) with the kind-specific fields given. */
-  add(name: string, fields: { id: string; version: Record<string, unknown>; [field: string]: unknown }): Promise<void> {
+  /**
+   * A new subscription (connectTime now, counters at zero) with the kind-specific fields given.
+   * `closeOthers`: the peer can hold one stream only (a zone), so older subscriptions still
+   * marked connected are stale (their control plane died before writing disconnectTime): close them.
+   */
+  add(name: string, fields: { id: string; version: Record<string, unknown>; [field: string]: unknown }, opts: { closeOthers?: boolean } = {}): Promise<void> {
+    const now = this.now();
     const s: Subscription = {
       ...fields,
-      connectTime: this.now(),
+      connectTime: now,
       status: { total: { responsesSent: '0', responsesAcknowledged: '0', responsesRejected: '0' } },
     };
-    return this.update(name, (subs) => [...subs, s].slice(-MAX_SUBSCRIPTIONS));
+    return this.update(name, (subs) => [...(opts.closeOthers ? subs.map((o) => (o.disconnectTime ? o : { ...o, disconnectTime: now })) : subs), s].slice(-MAX_SUBSCRIPTIONS));
   }
 
   record(name: string, id: string, event: SubscriptionEvent): Promise<void> {

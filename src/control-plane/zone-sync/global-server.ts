@@ -164,7 +164,7 @@ export async function startGlobalServer(opts: GlobalServerOptions): Promise<Glob
     };
     streams.set(id, s);
     byZone.set(hello.zone, s);
-    void insights.add(hello.zone, { id, globalInstanceId: opts.instanceId, zoneInstanceId: hello.instanceId, version: { kumaCp: { version: hello.version } }, authTokenProvided: true });
+    void insights.add(hello.zone, { id, globalInstanceId: opts.instanceId, zoneInstanceId: hello.instanceId, version: { kumaCp: { version: hello.version } }, authTokenProvided: true }, { closeOthers: true });
     log.info({ zone: hello.zone, stream: id, zoneInstanceId: hello.instanceId, known: Object.keys(hello.inventory).length }, 'zone connected');
     res.on('close', () => {
       clearInterval(s.heartbeat);

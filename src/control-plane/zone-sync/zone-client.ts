@@ -48,7 +48,9 @@ export function startZoneClient(opts: ZoneClientOptions): ZoneClient {
   const ca = opts.caCertFile ? readFileSync(opts.caCertFile, 'utf8') : undefined;
   const http = new KdsHttp(opts.globalAddress, ca);
   const initialMs = opts.backoff?.initialMs ?? 500;
-  const maxMs = opts.backoff?.maxMs ?? 30_000;
+  // A deployment has few zones and a global can take them reconnecting at once; after a global
+  // restart, resuming within seconds matters more than sparing it (the egress backs off to 30 s).
+  const maxMs = opts.backoff?.maxMs ?? 5_000;
   let state: ZoneSyncState = 'connecting';
   let lastError: string | undefined;
   let stopped = false;
