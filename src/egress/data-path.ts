@@ -174,6 +174,7 @@ function onClientClose(this: net.Socket): void {
   up.removeListener('error', onUpstreamError);
   up.on('error', ignore);
   up.destroy();
+  c.ctx.upstream.released(up);
   finish(c.ctx, this, c.route.route.sni, 'error', 0, 0);
 }
 
@@ -234,6 +235,7 @@ function onUpstreamError(this: net.Socket, err: NodeJS.ErrnoException): void {
   const sni = r.route.sni;
   const ep = r.endpoints[c.idx];
   c.up = undefined;
+  ctx.upstream.released(this);
   ctx.metrics.connectFailed(sni, ep.key);
   ctx.log.debug({ sni, endpoint: ep.key, code: err.code }, 'upstream connect failed');
   // "if the connect fails, try the next endpoint once" (issue 6).
@@ -268,6 +270,7 @@ function onUpstreamConnect(this: net.Socket): void {
     (end) => {
       epStats.active--;
       ctx.live.delete(up);
+      ctx.upstream.released(up);
       finish(ctx, client, sni, end, up.bytesWritten, up.bytesRead);
     },
     c.reader,
@@ -315,12 +318,14 @@ export function attachTerminator(ctx: DataPathContext): void {
       up.removeAllListeners('error');
       up.on('error', () => {});
       up.destroy();
+      ctx.upstream.released(up);
       finish(ctx, tlsSock, sni, 'error', 0, 0);
     };
     tlsSock.once('close', abort);
     tlsSock.on('error', () => tlsSock.destroy());
     up.once('error', (err: NodeJS.ErrnoException) => {
       tlsSock.removeListener('close', abort);
+      ctx.upstream.released(up);
       ctx.metrics.connectFailed(sni, ep);
       ctx.log.debug({ sni, endpoint: ep, code: err.code, err: err.message }, 'external service connect failed');
       tlsSock.destroy();
@@ -342,6 +347,7 @@ export function attachTerminator(ctx: DataPathContext): void {
         (end) => {
           epStats.active--;
           ctx.live.delete(up);
+          ctx.upstream.released(up);
           finish(ctx, tlsSock, sni, end, up.bytesWritten, up.bytesRead);
         },
         reader,
