@@ -12,12 +12,12 @@ export default class Apply extends DataCommand {
   static override description =
     'Every document is validated first; when any is invalid nothing is sent and every problem is listed with its file and line (exit 3). Meshes are written before the resources that live in them.';
   static override examples = [
-    '<%= config.bin %> apply -f mesh.yaml',
-    '<%= config.bin %> apply -f manifests/ -f https://example.com/zoneegress.yaml',
-    'cat zoneegress.yaml | <%= config.bin %> apply -f -',
-    '<%= config.bin %> apply -f zoneegress.yaml --var address=10.0.0.1 --var zone.name=zone-1',
-    '<%= config.bin %> apply -f manifests/ --dry-run',
-    '<%= config.bin %> apply -f manifests/ -o json',
+    '$ <%= config.bin %> apply -f mesh.yaml',
+    '$ <%= config.bin %> apply -f manifests/ -f https://example.com/zoneegress.yaml',
+    '$ cat zoneegress.yaml | <%= config.bin %> apply -f -',
+    '$ <%= config.bin %> apply -f zoneegress.yaml --var address=10.0.0.1 --var zone.name=zone-1',
+    '$ <%= config.bin %> apply -f manifests/ --dry-run',
+    '$ <%= config.bin %> apply -f manifests/ -o json',
   ];
 
   static override flags = {

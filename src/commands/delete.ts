@@ -13,14 +13,14 @@ export default class Delete extends DataCommand {
   static override summary = 'Delete one resource.';
   static override description = `KIND is one of: ${kindNames().join(', ')} (singular forms work too).`;
   static override examples = [
-    '<%= config.bin %> delete zoneegress zoneegress-1',
-    '<%= config.bin %> delete external-service httpbin -m default',
-    '<%= config.bin %> delete global-secret zone-token-signing-key-1 --force',
+    '$ <%= config.bin %> delete zoneegress zoneegress-1',
+    '$ <%= config.bin %> delete external-service httpbin -m default',
+    '$ <%= config.bin %> delete global-secret zone-token-signing-key-1 --force',
   ];
 
   static override args = {
-    kind: Args.string({ required: true, description: 'resource kind, e.g. zoneegress' }),
-    name: Args.string({ required: true, description: 'name of the resource' }),
+    kind: Args.string({ required: true, description: 'Resource kind, e.g. zoneegress.' }),
+    name: Args.string({ required: true, description: 'Name of the resource.' }),
   };
 
   static override flags = {

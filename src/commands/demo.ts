@@ -7,7 +7,7 @@ export default class Demo extends BaseCommand {
   static override summary = 'Run the end-to-end demo on embedded defaults (what `npm start` runs).';
   static override description =
     'Starts a control plane (SQLite, temporary data dir), applies a Mesh with builtin mTLS and routing.zoneEgress, a ZoneIngress of zone-2 and an ExternalService (both local servers), mints an egress-scoped zone token, starts the egress, sends one connection through each route as a sidecar with a mesh certificate, and prints `inspect zoneegresses`. Everything listens on 127.0.0.1; Ctrl-C stops it all.';
-  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --once'];
+  static override examples = ['$ <%= config.bin %> <%= command.id %>', '$ <%= config.bin %> <%= command.id %> --once'];
   static override flags = {
     once: Flags.boolean({ summary: 'Stop after the last step instead of waiting for Ctrl-C.', default: false }),
   };

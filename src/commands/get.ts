@@ -13,17 +13,17 @@ export default class Get extends DataCommand {
   static override summary = 'Show resources of one kind, or one resource by name.';
   static override description = `KIND is one of: ${kindNames().join(', ')} (singular forms work too).`;
   static override examples = [
-    '<%= config.bin %> get zoneegresses',
-    '<%= config.bin %> get meshes -o yaml',
-    '<%= config.bin %> get zoneegress zoneegress-1 -o json',
-    '<%= config.bin %> get external-services -m default --size 50 --offset 50',
-    '<%= config.bin %> get zoneegresses -o wide --watch',
-    '<%= config.bin %> get meshes -o yaml --format kubernetes | kubectl apply -f -',
+    '$ <%= config.bin %> get zoneegresses',
+    '$ <%= config.bin %> get meshes -o yaml',
+    '$ <%= config.bin %> get zoneegress zoneegress-1 -o json',
+    '$ <%= config.bin %> get external-services -m default --size 50 --offset 50',
+    '$ <%= config.bin %> get zoneegresses -o wide --watch',
+    '$ <%= config.bin %> get meshes -o yaml --format kubernetes | kubectl apply -f -',
   ];
 
   static override args = {
-    kind: Args.string({ required: true, description: 'resource kind, e.g. zoneegresses' }),
-    name: Args.string({ description: 'name of one resource' }),
+    kind: Args.string({ required: true, description: 'Resource kind, e.g. zoneegresses.' }),
+    name: Args.string({ description: 'Name of one resource.' }),
   };
 
   static override flags = {

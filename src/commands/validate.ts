@@ -24,11 +24,11 @@ Directories are searched recursively for .yaml, .yml and .json files; - reads st
 Exit codes: 0 all valid (warnings allowed unless --fail-on-warn), 3 any invalid, 2 usage error.`;
 
   static override examples = [
-    '<%= config.bin %> <%= command.id %> examples/',
-    '<%= config.bin %> <%= command.id %> -o junit manifests/ > report.xml',
-    'cat zoneegress.yaml | <%= config.bin %> <%= command.id %> --var address=10.0.0.5 -',
-    '<%= config.bin %> <%= command.id %> --strict -o github manifests/',
-    '<%= config.bin %> <%= command.id %> --strict-kinds k8s/',
+    '$ <%= config.bin %> <%= command.id %> examples/',
+    '$ <%= config.bin %> <%= command.id %> -o junit manifests/ > report.xml',
+    '$ cat zoneegress.yaml | <%= config.bin %> <%= command.id %> --var address=10.0.0.5 -',
+    '$ <%= config.bin %> <%= command.id %> --strict -o github manifests/',
+    '$ <%= config.bin %> <%= command.id %> --strict-kinds k8s/',
   ];
 
   static override strict = false;

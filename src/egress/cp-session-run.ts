@@ -87,7 +87,7 @@ export async function startEgressFromControlPlane(opts: EgressFromCpOptions): Pr
   const net = (resource.networking ?? {}) as { address?: string; port?: number; admin?: { port?: number } };
   const egress = await startProxy({
     workers: opts.workers ?? 1,
-    address: opts.address ?? net.address ?? '0.0.0.0',
+    address: opts.address ?? net.address ?? '127.0.0.1',
     port: opts.port ?? net.port ?? 10002,
     adminAddress: opts.adminAddress ?? '127.0.0.1',
     adminPort: opts.adminPort ?? net.admin?.port ?? 9901,

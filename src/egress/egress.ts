@@ -16,7 +16,7 @@ import { compileSnapshot, type RouteTable } from './route-table.js';
 import { UPSTREAM_DEFAULTS, UpstreamTimers, type ResolvedUpstreamSettings } from './upstream-timers.js';
 
 export interface EgressOptions {
-  /** Listener address (ZoneEgress `networking.address`); default 0.0.0.0. */
+  /** Listener address (ZoneEgress `networking.address`); default 127.0.0.1 (every interface only when asked). */
   address?: string;
   /** Listener port (ZoneEgress `networking.port`); 0 picks a free one. */
   port: number;
@@ -195,7 +195,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   });
   const adminSource: AdminSource = { state, table: () => table, metrics, appliedAt: () => appliedAt, lastRejection: () => lastRejection };
   const admin = opts.serveAdmin === false ? undefined : createAdminServer(adminSource);
-  const address = opts.address ?? '0.0.0.0';
+  const address = opts.address ?? '127.0.0.1';
   const adminAddress = opts.adminAddress ?? '127.0.0.1';
   const adminPort = admin ? await listen(admin, opts.adminPort, adminAddress) : 0;
   let port: number;

@@ -71,7 +71,7 @@ export async function runEgress(opts: RunEgressOptions, onListening?: (l: Listen
   const snapshot = await loadRoutesFile(routesFile);
   const egress = await startProxy({
     workers: opts.workers ?? 1,
-    address: opts.address ?? dp.address ?? '0.0.0.0',
+    address: opts.address ?? dp.address ?? '127.0.0.1',
     port: opts.port ?? dp.port ?? DEFAULT_PORT,
     adminAddress: opts.adminAddress ?? '127.0.0.1',
     adminPort: opts.adminPort ?? dp.adminPort ?? DEFAULT_ADMIN_PORT,

@@ -4,7 +4,7 @@ import { DataCommand } from '../../cli/data-command.js';
 
 export default class ConfigView extends DataCommand {
   static override summary = 'Show the config file (control planes, contexts, current context).';
-  static override examples = ['<%= config.bin %> config view', '<%= config.bin %> config view --config-file ./zonectl.config'];
+  static override examples = ['$ <%= config.bin %> config view', '$ <%= config.bin %> config view --config-file ./zonectl.config'];
   static override flags = { ...configFileFlag };
 
   async run(): Promise<ZonectlConfig> {

@@ -8,12 +8,12 @@ export default class ControlPlaneRun extends BaseCommand {
   static override summary = 'Run the control plane: the Kuma-compatible REST API on an embedded store.';
   static override description = `Serves the REST API (Kuma's paths and formats) on --api-port, stores resources in SQLite at <data-dir>/store.db (or in memory, or in PostgreSQL shared by several instances with --store postgres), and creates <data-dir>/admin-token at first start. Requests from localhost are admin; others need "Authorization: Bearer <admin token>". Every flag can also come from a ZONECTL_* variable (e.g. ZONECTL_API_PORT) or a --config file. Prints the URLs it listens on; stops cleanly on SIGINT/SIGTERM.`;
   static override examples = [
-    '<%= config.bin %> <%= command.id %>',
-    '<%= config.bin %> <%= command.id %> --store memory --api-port 0',
-    '<%= config.bin %> <%= command.id %> --api-address 0.0.0.0 --no-localhost-is-admin --api-tls-auto',
-    '<%= config.bin %> <%= command.id %> --store postgres --postgres-url postgres://zonectl@db.example:5432/zonectl --postgres-password-file /etc/zonectl/pg-password',
-    '<%= config.bin %> <%= command.id %> --mode global --data-dir ./global',
-    '<%= config.bin %> <%= command.id %> --mode zone --zone zone-1 --global-address https://global:5685 --global-token-file cp.token --global-ca-cert-file global-kds-ca.crt',
+    '$ <%= config.bin %> <%= command.id %>',
+    '$ <%= config.bin %> <%= command.id %> --store memory --api-port 0',
+    '$ <%= config.bin %> <%= command.id %> --api-address 0.0.0.0 --no-localhost-is-admin --api-tls-auto',
+    '$ <%= config.bin %> <%= command.id %> --store postgres --postgres-url postgres://zonectl@db.example:5432/zonectl --postgres-password-file /etc/zonectl/pg-password',
+    '$ <%= config.bin %> <%= command.id %> --mode global --data-dir ./global',
+    '$ <%= config.bin %> <%= command.id %> --mode zone --zone zone-1 --global-address https://global:5685 --global-token-file cp.token --global-ca-cert-file global-kds-ca.crt',
   ];
 
   static override flags = {
@@ -35,7 +35,7 @@ export default class ControlPlaneRun extends BaseCommand {
     'postgres-password-file': Flags.string({ summary: 'With --store postgres: file whose first line is the password (wins over one in the URL). Env: ZONECTL_POSTGRES_PASSWORD_FILE.' }),
     'postgres-max-connections': Flags.integer({ summary: 'With --store postgres: connections this instance opens at most (default 10). Env: ZONECTL_POSTGRES_MAX_CONNECTIONS.', min: 2, max: 1000 }),
     'localhost-is-admin': Flags.boolean({ summary: 'Treat callers from 127.0.0.1/::1 as admins (default on; --no-localhost-is-admin turns it off). Env: ZONECTL_LOCALHOST_IS_ADMIN.', allowNo: true, default: undefined }),
-    mode: Flags.string({ summary: 'standalone (default), global (zone control planes connect to it), or zone (syncs with a global). Env: ZONECTL_MODE.', options: ['standalone', 'global', 'zone'] }),
+    mode: Flags.string({ summary: 'Mode: standalone (default), global (zone control planes connect to it), or zone (syncs with a global). Env: ZONECTL_MODE.', options: ['standalone', 'global', 'zone'] }),
     'kds-port': Flags.integer({ summary: 'Global: port zone control planes connect to (default 5685). Env: ZONECTL_KDS_PORT.', min: 0, max: 65535 }),
     'kds-address': Flags.string({ summary: 'Global: address of the KDS server (default 127.0.0.1, like the API; 0.0.0.0 for every interface). Env: ZONECTL_KDS_ADDRESS.' }),
     'global-address': Flags.string({ summary: "Zone: the global's KDS address, https://HOST:5685. Env: ZONECTL_GLOBAL_ADDRESS." }),

@@ -7,31 +7,31 @@ export default class DpRun extends BaseCommand {
   static override summary = 'Run the bundled SNI egress proxy.';
   static override description = `Routes TLS connections by SNI: passthrough to remote zone ingresses, or mesh-mTLS termination toward external services. Routes come from a static YAML file (reloaded on SIGHUP and on change) or from a control plane. With --workers N, N processes share the listener and one primary holds the routes source and the admin API (/ready, /stats, /stats/prometheus, /config_dump, /clusters, on loopback) for all of them. SIGTERM drains for --drain-time, then exits 0.`;
   static override examples = [
-    '<%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --port 10002 --admin-port 9901',
-    '<%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --dataplane-file zoneegress.yaml --drain-time 5s --workers 4',
-    '<%= config.bin %> dp run --proxy-type=egress --cp-address=https://127.0.0.1:5678 --ca-cert-file .zonectl/dp-server/ca.crt --dataplane-token-file=egress.token --dataplane-file=zoneegress.yaml',
+    '$ <%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --port 10002 --admin-port 9901',
+    '$ <%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --dataplane-file zoneegress.yaml --drain-time 5s --workers 4',
+    '$ <%= config.bin %> dp run --proxy-type=egress --cp-address=https://127.0.0.1:5678 --ca-cert-file .zonectl/dp-server/ca.crt --dataplane-token-file=egress.token --dataplane-file=zoneegress.yaml',
   ];
 
   static override flags = {
-    'proxy-type': Flags.string({ description: 'kind of proxy to run', options: ['egress'], required: true }),
-    'routes-file': Flags.string({ description: 'static routes (YAML, schemas/egress-routes.schema.json)', exclusive: ['cp-address'] }),
-    'cp-address': Flags.string({ description: 'control plane dp-server URL, e.g. https://127.0.0.1:5678', exclusive: ['routes-file'] }),
-    'dataplane-token-file': Flags.string({ description: 'zone token (scope egress) for the control plane', dependsOn: ['cp-address'] }),
-    'dataplane-file': Flags.string({ description: 'ZoneEgress resource (YAML); its networking.address/port/admin.port are the defaults' }),
-    'dataplane-var': Flags.string({ description: 'k=v for {{ k }} templates in the dataplane file (repeatable)', multiple: true, multipleNonGreedy: true, dependsOn: ['cp-address'] }),
-    'ca-cert-file': Flags.string({ description: "CA of the control plane's dp-server certificate (<data-dir>/dp-server/ca.crt)", dependsOn: ['cp-address'] }),
-    'skip-verify': Flags.boolean({ description: "do not verify the dp-server's certificate (insecure; prints a warning)", dependsOn: ['cp-address'] }),
-    address: Flags.string({ description: 'listener address (overrides the dataplane file) [default: 0.0.0.0]' }),
-    port: Flags.custom<number>({ description: 'listener port (overrides the dataplane file) [default: 10002]', parse: portFlag('port') })(),
-    'admin-address': Flags.string({ description: 'admin API address [default: 127.0.0.1]' }),
-    'admin-port': Flags.custom<number>({ description: 'admin API port (overrides the dataplane file) [default: 9901]', parse: portFlag('admin-port') })(),
-    'drain-time': Flags.custom<number>({ description: 'how long live connections may finish after SIGTERM', default: 30_000, defaultHelp: async () => '30s', parse: durationFlag('drain-time') })(),
-    'client-hello-timeout': Flags.custom<number>({ description: 'close clients that take longer to send their TLS ClientHello', default: 5_000, defaultHelp: async () => '5s', parse: durationFlag('client-hello-timeout') })(),
-    'upstream-connect-timeout': Flags.custom<number>({ description: 'give up connecting to one upstream endpoint after this long and try the next one (0s = wait for the operating system); a snapshot or routes file may override it', default: 5_000, defaultHelp: async () => '5s', parse: durationFlag('upstream-connect-timeout') })(),
-    'idle-timeout': Flags.custom<number>({ description: 'close a relayed connection that carried no byte either way for this long (0s = never)', default: 3_600_000, defaultHelp: async () => '1h', parse: durationFlag('idle-timeout') })(),
-    'tcp-keepalive': Flags.custom<number>({ description: 'TCP keepalive on relayed connections, first probe after this idle time (0s = off)', default: 0, defaultHelp: async () => '0s', parse: durationFlag('tcp-keepalive') })(),
-    workers: Flags.custom<number>({ description: 'processes sharing the listener: N, or auto (one per available CPU); 1 runs the proxy in this process', default: async () => workersFlag('auto'), defaultHelp: async () => 'auto', parse: workersFlag })(),
-    'log-level': Flags.string({ description: 'log level', options: ['debug', 'info', 'warn', 'error'], default: 'info' }),
+    'proxy-type': Flags.string({ description: 'Kind of proxy to run (zonectl runs the egress).', options: ['egress'], required: true }),
+    'routes-file': Flags.string({ description: 'Serve static routes from this YAML file (schemas/egress-routes.schema.json) instead of a control plane.', exclusive: ['cp-address'] }),
+    'cp-address': Flags.string({ description: 'URL of the control plane\'s dp-server, e.g. https://127.0.0.1:5678.', exclusive: ['routes-file'] }),
+    'dataplane-token-file': Flags.string({ description: 'File with the zone token (scope egress) the egress authenticates with.', dependsOn: ['cp-address'] }),
+    'dataplane-file': Flags.string({ description: 'ZoneEgress resource (YAML); its networking.address, port and admin.port are the defaults.' }),
+    'dataplane-var': Flags.string({ description: 'KEY=VALUE for {{ KEY }} templates in the dataplane file (repeatable).', multiple: true, multipleNonGreedy: true, dependsOn: ['cp-address'] }),
+    'ca-cert-file': Flags.string({ description: "CA of the control plane's dp-server certificate (<data-dir>/dp-server/ca.crt).", dependsOn: ['cp-address'] }),
+    'skip-verify': Flags.boolean({ description: "Do not verify the dp-server's certificate (insecure; prints a warning).", dependsOn: ['cp-address'] }),
+    address: Flags.string({ description: 'Listener address, over the dataplane file\'s (default 127.0.0.1; 0.0.0.0 for every interface).' }),
+    port: Flags.custom<number>({ description: 'Listener port, over the dataplane file\'s (default 10002).', parse: portFlag('port') })(),
+    'admin-address': Flags.string({ description: 'Admin API address (default 127.0.0.1).' }),
+    'admin-port': Flags.custom<number>({ description: 'Admin API port, over the dataplane file\'s (default 9901).', parse: portFlag('admin-port') })(),
+    'drain-time': Flags.custom<number>({ description: 'How long live connections may finish after SIGTERM.', default: 30_000, defaultHelp: async () => '30s', parse: durationFlag('drain-time') })(),
+    'client-hello-timeout': Flags.custom<number>({ description: 'Close clients that take longer to send their TLS ClientHello.', default: 5_000, defaultHelp: async () => '5s', parse: durationFlag('client-hello-timeout') })(),
+    'upstream-connect-timeout': Flags.custom<number>({ description: 'Give up connecting to one upstream endpoint after this long and try the next one (0s waits for the operating system); a snapshot or routes file may override it.', default: 5_000, defaultHelp: async () => '5s', parse: durationFlag('upstream-connect-timeout') })(),
+    'idle-timeout': Flags.custom<number>({ description: 'Close a relayed connection that carried no byte either way for this long (0s: never).', default: 3_600_000, defaultHelp: async () => '1h', parse: durationFlag('idle-timeout') })(),
+    'tcp-keepalive': Flags.custom<number>({ description: 'TCP keepalive on relayed connections, first probe after this idle time (0s: off).', default: 0, defaultHelp: async () => '0s', parse: durationFlag('tcp-keepalive') })(),
+    workers: Flags.custom<number>({ description: 'Processes sharing the listener: N, or auto (one per available CPU); 1 runs the proxy in this process.', default: async () => workersFlag('auto'), defaultHelp: async () => 'auto', parse: workersFlag })(),
+    'log-level': Flags.string({ description: 'How much to log.', options: ['debug', 'info', 'warn', 'error'], default: 'info' }),
   };
 
   async run(): Promise<void> {

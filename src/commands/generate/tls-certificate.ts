@@ -19,8 +19,8 @@ export default class GenerateTlsCertificate extends BaseCommand {
   static override summary = 'Issue a workload certificate from a mesh CA (act as a sidecar toward the egress).';
   static override description = `The certificate carries Kuma's sidecar SANs: spiffe://<mesh>/<kuma.io/service> and kuma://<tag>/<value> for each --tag, so the egress accepts it for mTLS on external-service routes. Online (default), the control plane of the current context signs it with the mesh's CA (POST /meshes/<mesh>/certificates, admin only). Offline, --ca-cert-file and --ca-key-file sign it locally (e.g. a provided CA). The key file is written with mode 0600.`;
   static override examples = [
-    '<%= config.bin %> <%= command.id %> --type client --mesh mesh-1 --tag kuma.io/service=web --cert-file web.crt --key-file web.key --ca-cert-file-out mesh-ca.crt',
-    '<%= config.bin %> <%= command.id %> --type client --mesh mesh-1 --tag kuma.io/service=web --ca-cert-file ca.crt --ca-key-file ca.key --cert-file web.crt --key-file web.key',
+    '$ <%= config.bin %> <%= command.id %> --type client --mesh mesh-1 --tag kuma.io/service=web --cert-file web.crt --key-file web.key --ca-cert-file-out mesh-ca.crt',
+    '$ <%= config.bin %> <%= command.id %> --type client --mesh mesh-1 --tag kuma.io/service=web --ca-cert-file ca.crt --ca-key-file ca.key --cert-file web.crt --key-file web.key',
   ];
   static override enableJsonFlag = true;
 

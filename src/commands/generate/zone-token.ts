@@ -10,9 +10,9 @@ export default class GenerateZoneToken extends BaseCommand {
   static override summary = 'Generate a zone token that lets a ZoneEgress (or ZoneIngress) authenticate to the control plane.';
   static override description = `Prints only the token (with a trailing newline only on a terminal), so "> egress.token" writes a clean file. By default the control plane of the current context signs it (POST /tokens/zone, admin only). With --signing-key-path and --kid it is signed locally, exactly as the control plane would sign it with key <kid>.`;
   static override examples = [
-    '<%= config.bin %> <%= command.id %> --zone zone-1 --scope egress --valid-for 720h > egress.token',
-    '<%= config.bin %> <%= command.id %> --zone zone-1 --scope egress --scope ingress --valid-for 24h',
-    '<%= config.bin %> <%= command.id %> --zone zone-1 --scope egress --valid-for 720h --signing-key-path key-1.pem --kid 1',
+    '$ <%= config.bin %> <%= command.id %> --zone zone-1 --scope egress --valid-for 720h > egress.token',
+    '$ <%= config.bin %> <%= command.id %> --zone zone-1 --scope egress --scope ingress --valid-for 24h',
+    '$ <%= config.bin %> <%= command.id %> --zone zone-1 --scope egress --valid-for 720h --signing-key-path key-1.pem --kid 1',
   ];
 
   static override flags = {

@@ -13,7 +13,7 @@ export interface MeshSummaryList {
 
 export default class InspectMeshes extends DataCommand {
   static override summary = 'Show every Mesh with what it means for the egress: mTLS, egress routing, external services.';
-  static override examples = ['<%= config.bin %> inspect meshes', '<%= config.bin %> inspect meshes -o yaml'];
+  static override examples = ['$ <%= config.bin %> inspect meshes', '$ <%= config.bin %> inspect meshes -o yaml'];
 
   static override flags = { ...cpFlags, ...outputFlag, ...watchFlags };
 

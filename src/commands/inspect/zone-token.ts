@@ -18,9 +18,9 @@ export default class InspectZoneToken extends DataCommand {
   static override summary = 'Decode a zone token; with --verify, say whether it is valid and exactly why not.';
   static override description = `Shows the signing key (kid), zone, scope, issue and expiry times and the token id. --verify asks the control plane of the current context (signature, expiry, revocation, scope, its zone), or checks offline with --public-key. Exits 0 when valid, 3 when not.`;
   static override examples = [
-    '<%= config.bin %> <%= command.id %> - < egress.token',
-    '<%= config.bin %> <%= command.id %> "$(cat egress.token)" --verify',
-    '<%= config.bin %> <%= command.id %> - --verify --public-key key-1.pub.pem --zone zone-1 < egress.token',
+    '$ <%= config.bin %> <%= command.id %> - < egress.token',
+    '$ <%= config.bin %> <%= command.id %> "$(cat egress.token)" --verify',
+    '$ <%= config.bin %> <%= command.id %> - --verify --public-key key-1.pub.pem --zone zone-1 < egress.token',
   ];
 
   static override args = {

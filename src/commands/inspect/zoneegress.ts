@@ -8,11 +8,11 @@ export default class InspectZoneEgress extends BaseCommand {
   static override description =
     "The control plane fetches it from the egress's admin address (ZoneEgress networking.address and admin.port), like kumactl inspect zoneegress --type. Private keys are redacted by the egress. Admin only.";
   static override examples = [
-    '<%= config.bin %> inspect zoneegress zoneegress-1 --type config-dump',
-    '<%= config.bin %> inspect zoneegress zoneegress-1 --type stats',
+    '$ <%= config.bin %> inspect zoneegress zoneegress-1 --type config-dump',
+    '$ <%= config.bin %> inspect zoneegress zoneegress-1 --type stats',
   ];
 
-  static override args = { name: Args.string({ description: 'ZoneEgress name', required: true }) };
+  static override args = { name: Args.string({ description: 'ZoneEgress name.', required: true }) };
   static override flags = {
     ...cpFlags,
     type: Flags.string({ summary: 'What to show.', options: [...EGRESS_ADMIN_VIEWS], default: 'config-dump' }),

@@ -10,7 +10,7 @@ export default class InspectZoneEgresses extends DataCommand {
   static override summary = 'Show every ZoneEgress with its connection status (from its insight).';
   static override description =
     'Online means a proxy is connected to the control plane now. Updates and errors are the config versions sent and rejected, summed over the connections the insight keeps.';
-  static override examples = ['<%= config.bin %> inspect zoneegresses', '<%= config.bin %> inspect zoneegresses -o json', '<%= config.bin %> inspect zoneegresses -o wide --watch'];
+  static override examples = ['$ <%= config.bin %> inspect zoneegresses', '$ <%= config.bin %> inspect zoneegresses -o json', '$ <%= config.bin %> inspect zoneegresses -o wide --watch'];
 
   static override flags = { ...cpFlags, ...listOutputFlag, ...watchFlags };
 

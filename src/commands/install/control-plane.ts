@@ -6,9 +6,9 @@ export default class InstallControlPlane extends BaseCommand {
   static override summary = 'Print the Kubernetes manifests of a control plane (and, with --egress-enabled, its egress).';
   static override description = `Namespace, CRDs, the control plane (StatefulSet with a volume for SQLite, or a Deployment on PostgreSQL), Services, and the credentials in Secrets: the zone-token signing key (created, or --signing-key-path), the egress's zone token minted offline with it, and the dp-server CA. Values use Kuma's Helm keys (schemas/install/values.schema.json). With --signing-key-path and --issued-at (or SOURCE_DATE_EPOCH) the output is byte-for-byte reproducible.`;
   static override examples = [
-    '<%= config.bin %> <%= command.id %> --egress-enabled | kubectl apply -f -',
-    '<%= config.bin %> <%= command.id %> --egress-enabled --values values.yaml --set egress.replicas=2',
-    '<%= config.bin %> <%= command.id %> --egress-enabled --signing-key-path key.pem --issued-at 2026-01-01T00:00:00Z > zonectl.yaml',
+    '$ <%= config.bin %> <%= command.id %> --egress-enabled | kubectl apply -f -',
+    '$ <%= config.bin %> <%= command.id %> --egress-enabled --values values.yaml --set egress.replicas=2',
+    '$ <%= config.bin %> <%= command.id %> --egress-enabled --signing-key-path key.pem --issued-at 2026-01-01T00:00:00Z > zonectl.yaml',
   ];
 
   static override flags = {

@@ -9,7 +9,7 @@ import { clockFromEnv } from '../../core/clock.js';
 export default class RevokeZoneToken extends BaseCommand {
   static override summary = 'Revoke a zone token: the control plane rejects it from now on.';
   static override description = `Adds the token's id (jti) to the GlobalSecret zone-token-revocations. Other tokens stay valid; to invalidate every token of a signing key, rotate the key instead.`;
-  static override examples = ['<%= config.bin %> <%= command.id %> - < egress.token', '<%= config.bin %> <%= command.id %> --jti 0b7e9d6e-3f0c-4a51-9a57-0f4d2b0c1e22'];
+  static override examples = ['$ <%= config.bin %> <%= command.id %> - < egress.token', '$ <%= config.bin %> <%= command.id %> --jti 0b7e9d6e-3f0c-4a51-9a57-0f4d2b0c1e22'];
   static override enableJsonFlag = true;
 
   static override args = {

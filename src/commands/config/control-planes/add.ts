@@ -10,8 +10,8 @@ import { BaseCommand } from '../../../cli/base.js';
 export default class ControlPlanesAdd extends BaseCommand {
   static override summary = 'Add a control plane (and a context of the same name) and make it active.';
   static override examples = [
-    '<%= config.bin %> config control-planes add --name local --address http://127.0.0.1:5681',
-    '<%= config.bin %> config control-planes add --name prod --address https://cp.example.com:5682 --ca-cert-file ca.pem --auth-type tokens --auth-conf token=$(cat admin-token)',
+    '$ <%= config.bin %> config control-planes add --name local --address http://127.0.0.1:5681',
+    '$ <%= config.bin %> config control-planes add --name prod --address https://cp.example.com:5682 --ca-cert-file ca.pem --auth-type tokens --auth-conf token=$(cat admin-token)',
   ];
 
   static override flags = {

@@ -6,7 +6,7 @@ import { renderTable, renderYaml } from '../../../cli/printers.js';
 
 export default class ControlPlanesList extends DataCommand {
   static override summary = 'List the control planes of the config file; * marks the active one.';
-  static override examples = ['<%= config.bin %> config control-planes list'];
+  static override examples = ['$ <%= config.bin %> config control-planes list'];
   static override flags = { ...configFileFlag, ...outputFlag };
 
   async run(): Promise<{ items: ControlPlaneListItem[] }> {

@@ -7,8 +7,8 @@ import { BaseCommand } from '../../../cli/base.js';
 
 export default class ControlPlanesRemove extends BaseCommand {
   static override summary = 'Remove a control plane and the contexts that use it.';
-  static override examples = ['<%= config.bin %> config control-planes remove staging', '<%= config.bin %> config control-planes remove --name staging'];
-  static override args = { name: Args.string({ description: 'name of the control plane' }) };
+  static override examples = ['$ <%= config.bin %> config control-planes remove staging', '$ <%= config.bin %> config control-planes remove --name staging'];
+  static override args = { name: Args.string({ description: 'Name of the control plane.' }) };
   static override flags = { ...configFileFlag, name: Flags.string({ summary: 'Name of the control plane (kumactl spelling).' }) };
 
   async run(): Promise<void> {

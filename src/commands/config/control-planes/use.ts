@@ -8,8 +8,8 @@ import { BaseCommand } from '../../../cli/base.js';
 export default class ControlPlanesUse extends BaseCommand {
   static override summary = 'Make a control plane (its context) the active one.';
   static override aliases = ['config:control-planes:switch'];
-  static override examples = ['<%= config.bin %> config control-planes use staging', '<%= config.bin %> config control-planes use --name staging'];
-  static override args = { name: Args.string({ description: 'name of the control plane' }) };
+  static override examples = ['$ <%= config.bin %> config control-planes use staging', '$ <%= config.bin %> config control-planes use --name staging'];
+  static override args = { name: Args.string({ description: 'Name of the control plane.' }) };
   static override flags = { ...configFileFlag, name: Flags.string({ summary: 'Name of the control plane (kumactl spelling).' }) };
 
   async run(): Promise<void> {
