@@ -10,7 +10,7 @@ export default class InspectZones extends DataCommand {
   static override summary = 'Show every zone of a multizone deployment with its connection status (on the global control plane).';
   static override description =
     'Online means the zone control plane holds its sync stream to the global now. Updates and errors are the sync steps sent to the zone and rejected by it, summed over the connections its ZoneInsight keeps.';
-  static override examples = ['<%= config.bin %> inspect zones', '<%= config.bin %> inspect zones -o json', '<%= config.bin %> inspect zones -o wide --watch'];
+  static override examples = ['$ <%= config.bin %> inspect zones', '$ <%= config.bin %> inspect zones -o json', '$ <%= config.bin %> inspect zones -o wide --watch'];
 
   static override flags = { ...cpFlags, ...listOutputFlag, ...watchFlags };
 
