@@ -155,7 +155,9 @@ export async function runDemo(io: DemoIo): Promise<void> {
       expectUri: `spiffe://${MESH}/zone-egress`,
     });
     const outcome = denied.reply === '' ? 'denied: closed right after the handshake, nothing reached httpbin' : `NOT denied: ${denied.reply.split('\r\n')[0]}`;
-    step(10, 'attacker -> httpbin (external)', `${outcome} (rejected.denied: ${egress.egress.stats().rejected.denied})`);
+    // What an operator sees on the egress admin API.
+    const stats = await (await fetch(`http://127.0.0.1:${egress.egress.adminPort}/stats`)).text();
+    step(10, 'attacker -> httpbin (external)', `${outcome} (${/^rejected\.denied: \d+$/m.exec(stats)?.[0] ?? 'rejected.denied: ?'})`);
 
     const overviews = await listAllPath<Resource>(client, '/zoneegresses/_overview');
     step(11, 'zonectl inspect zoneegresses', '');
