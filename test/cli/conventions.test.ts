@@ -118,7 +118,7 @@ describe('validate: no silent success', () => {
     assert.equal(allowed.code, 0, allowed.stdout);
     const json = await runCli(['validate', '--json', '-'], { stdin: '' });
     assert.equal(json.code, 3);
-    assert.deepEqual(JSON.parse(json.stdout), { valid: false, summary: { files: 1, documents: 0, invalid: 0, warnings: 0 }, results: [] });
+    assert.deepEqual(JSON.parse(json.stdout), { valid: false, summary: { files: 1, documents: 0, invalid: 0, warnings: 0, skipped: 0 }, results: [] });
   });
 });
 
