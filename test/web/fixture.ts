@@ -73,6 +73,13 @@ export async function startLiveMesh(t: TestContext, opts: LiveMeshOptions = {}):
     networking: { address: `127.0.0.1:${httpbin.port}` },
     tags: { 'kuma.io/service': 'httpbin', 'kuma.io/protocol': 'http' },
   });
+  // External services deny everyone without a MeshTrafficPermission (Kuma 2.14's egress default).
+  await put(`/meshes/${MESH}/meshtrafficpermissions/allow-web`, {
+    type: 'MeshTrafficPermission',
+    mesh: MESH,
+    name: 'allow-web',
+    spec: { targetRef: { kind: 'MeshService', name: 'httpbin' }, from: [{ targetRef: { kind: 'MeshSubset', tags: { 'kuma.io/service': 'web' } }, default: { action: 'Allow' } }] },
+  });
   const token = (await post('/tokens/zone', { zone: 'zone-1', scope: ['egress'], validFor: '1h' })).text;
   writeFileSync(join(dir, 'egress.token'), token, { mode: 0o600 });
   writeFileSync(join(dir, 'ze.yaml'), 'type: ZoneEgress\nname: {{ name }}\nnetworking:\n  address: 127.0.0.1\n  port: 0\n  admin:\n    port: 0\n');

@@ -165,7 +165,8 @@ test('web view in Chromium: every view against the REST API, auth, links and bac
   await page.waitForSelector('tr[data-route]');
   assert.match(await textOf(page, '#routes ~ table caption, section[aria-labelledby=routes] caption'), new RegExp(`^${dump.snapshot.routes.length} routes in config version ${dump.version}$`));
   for (const r of dump.snapshot.routes) {
-    const cells = (await textOf(page, `tr[data-route="${r.sni}"]`)).split('\t').map((c) => c.trim());
+    // Counters come from the stats poll, which may answer after the config dump.
+    const cells = (await waitText(page, `tr[data-route="${r.sni}"]`, /\t2\t[^\t]+\t[^\t]+$/)).split('\t').map((c) => c.trim());
     assert.equal(cells[0], r.sni);
     assert.equal(cells[1], r.kind === 'passthrough' ? 'Passthrough (cross-zone)' : 'Terminating (external service)');
     assert.equal(cells[2], r.mesh);
