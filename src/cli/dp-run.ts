@@ -32,7 +32,8 @@ export const workersFlag = (input: string): Promise<number> => Promise.resolve(p
 
 export interface DpRunFlags {
   'routes-file'?: string;
-  'cp-address'?: string;
+  /** Repeatable: joined with commas for the session, which fails over between them. */
+  'cp-address'?: string[];
   'dataplane-file'?: string;
   'dataplane-token-file'?: string;
   'dataplane-var'?: string[];
@@ -54,7 +55,7 @@ export interface DpRunFlags {
 export function egressRunOptions(flags: DpRunFlags, version: string): RunEgressOptions {
   return {
     routesFile: flags['routes-file'],
-    cpAddress: flags['cp-address'],
+    cpAddress: flags['cp-address']?.join(','),
     dataplaneFile: flags['dataplane-file'],
     dataplaneTokenFile: flags['dataplane-token-file'],
     dataplaneVars: flags['dataplane-var'] ? parseVars(flags['dataplane-var']) : undefined,

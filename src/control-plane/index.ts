@@ -20,6 +20,7 @@ import { apiModules } from './server/modules.js';
 import { Router } from './server/router.js';
 import { autoTls, readTlsFiles, type TlsMaterial } from './server/tls.js';
 import type { ApiContext, ApiModule, ApiModuleInstance } from './server/types.js';
+import { soleLeader, startLeaderElection, type Leadership } from './leader.js';
 import { createMemoryStore } from './store/memory.js';
 import { openPostgresStore } from './store/postgres/store.js';
 import type { PostgresConnectOptions } from './store/postgres/connect.js';
@@ -53,6 +54,11 @@ export interface ControlPlaneOptions {
   mode?: CpMode;
   /** Which store (default sqlite at <dataDir>/store.db), or a ready Store instance (closed on stop). */
   store?: StoreKind | Store;
+  /**
+   * Leader election among instances sharing the store (src/control-plane/leader.ts): on by default
+   * with `store: 'postgres'`, off (this instance leads) otherwise; an object sets its timing.
+   */
+  leaderElection?: boolean | { renewMs?: number; ttlMs?: number };
   /** Connection settings of `store: 'postgres'` (URL, password file, pool size). */
   postgres?: Partial<PostgresConnectOptions>;
   /** Callers from 127.0.0.1/::1 are admins (default true, Kuma's localhostIsAdmin). */
@@ -80,6 +86,7 @@ export interface ControlPlane {
   readonly adminToken: string;
   readonly instanceId: string;
   readonly clusterId: string;
+  readonly leadership: Leadership;
   readonly dataDir: string | undefined;
   readonly ctx: ApiContext;
   /** Resolves once every listener and the store are closed. */
@@ -130,6 +137,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   try {
     const adminToken = loadOrCreateAdminToken(opts.dataDir);
     const clusterId = await loadClusterId(store);
+    // Only a shared store has several instances to elect among; a single one simply leads.
+    const shared = opts.store === 'postgres' || (opts.leaderElection !== undefined && opts.leaderElection !== false);
+    const election = typeof opts.leaderElection === 'object' ? opts.leaderElection : {};
+    const leadership: Leadership = shared ? startLeaderElection({ store, instanceId, log, ...election }) : soleLeader(instanceId);
+    // Stopped after every module (they stop in reverse order), before the store closes.
+    instances.push({ routes: [], stop: () => leadership.stop() });
     const ctx: ApiContext = {
       store,
       clock,
@@ -140,6 +153,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       dataDir: opts.dataDir,
       log,
       deleteGuards: [],
+      leadership,
       options: { dpPort: opts.dpPort ?? DEFAULTS.dpPort, apiAddress, localhostIsAdmin: opts.localhostIsAdmin ?? true, clusterId, ...opts.options },
     };
     const router = new Router();
@@ -172,6 +186,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       adminToken,
       instanceId: ctx.instanceId,
       clusterId,
+      leadership,
       dataDir: opts.dataDir,
       ctx,
       stop: () => (stopping ??= shutdown(servers, instances, store, log, opts.shutdownGraceMs ?? 10_000)),

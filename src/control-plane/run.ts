@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { clockFromEnv } from '../core/clock.js';
 import { createLogger } from '../core/log.js';
 import { resolveRunSettings } from './config.js';
-import { GUI_PATH, guiEnabled } from './gui/module.js';
 import { startControlPlane } from './index.js';
 import { redactUrl } from './store/postgres/connect.js';
 import { zoneTokenRunOptions } from './tokens/index.js';
@@ -45,7 +44,6 @@ export async function runControlPlane(flags: Record<string, unknown>, io: RunIo)
   const kdsPort = cp.ctx.options.kdsPortBound;
   if (kdsPort !== undefined) io.out(`KDS server for zone control planes listening on https://${settings.kdsAddress}:${String(kdsPort)} (zones trust ${cp.ctx.options.kdsCaCertFile === undefined ? 'its in-memory CA: run with --data-dir to keep it in a file' : String(cp.ctx.options.kdsCaCertFile)})`);
   if (settings.mode === 'zone') io.out(`syncing with the global control plane at ${String(settings.globalAddress)}`);
-  if (guiEnabled(cp.ctx)) io.out(`web view: ${cp.url}${GUI_PATH}`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);

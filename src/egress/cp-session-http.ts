@@ -3,6 +3,7 @@
  * details decoded into the typed errors of src/core/errors.ts (the message is the control plane's
  * `detail`, printed verbatim by `dp run`), connection failures into UnavailableError with a hint.
  */
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError, ValidationError, type ZonectlError } from '../core/errors.js';
@@ -17,11 +18,31 @@ export interface CpHttpOptions {
 export class CpHttp {
   readonly base: URL;
   private readonly agent: HttpAgent | HttpsAgent;
+  /** Which of the host name's addresses to use (see rotate()). */
+  private rotation = 0;
 
   constructor(private readonly opts: CpHttpOptions) {
     this.base = new URL(opts.cpAddress);
     this.agent = this.base.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ca: opts.ca, rejectUnauthorized: !opts.skipVerify }) : new HttpAgent({ keepAlive: true });
   }
+
+  /**
+   * Moves to the next address of the host name, for a name with several addresses (several
+   * control-plane instances behind one DNS name): called after a failed attempt.
+   */
+  rotate(): void {
+    this.rotation++;
+  }
+
+  /** dns.lookup, answering with one address chosen by `rotation` (TLS still verifies the name). */
+  private readonly lookup = (hostname: string, options: LookupOptions, cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return cb(err, '');
+      const pick = addresses[this.rotation % addresses.length];
+      if (options.all) cb(null, [pick]);
+      else cb(null, pick.address, pick.family);
+    });
+  };
 
   /** Sends a request; resolves with the response once its headers are in (2xx only). */
   open(method: string, path: string, token: string, body?: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
@@ -32,6 +53,7 @@ export class CpHttp {
       const req = send(url, {
         method,
         agent: this.agent,
+        lookup: this.lookup as never,
         signal,
         headers: {
           authorization: `Bearer ${token}`,

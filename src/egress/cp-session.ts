@@ -19,7 +19,11 @@ export type SnapshotVerdict = { ok: true; skipped?: string[] } | { ok: false; re
 export type CpSessionState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
 
 export interface CpSessionOptions {
-  /** `https://host:5678`. */
+  /**
+   * `https://host:5678`, or several separated by commas (`--cp-address` given more than once):
+   * after a failed attempt the session moves to the next one, and to the next address of a host
+   * name that has several (several control-plane instances sharing one PostgreSQL store).
+   */
   cpAddress: string;
   /** PEM of the dp-server CA, or a file with it (`--ca-cert-file`). */
   ca?: string;
@@ -67,7 +71,18 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
   const log = opts.logger ?? silentLogger();
   const ca = opts.ca ?? (opts.caCertFile ? readFileSync(opts.caCertFile, 'utf8') : undefined);
   if (opts.skipVerify) log.warn('--skip-verify: the control plane certificate is not verified; anyone on the path can impersonate it');
-  const http = new CpHttp({ cpAddress: opts.cpAddress, ca, skipVerify: opts.skipVerify });
+  const endpoints = opts.cpAddress
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean)
+    .map((cpAddress) => new CpHttp({ cpAddress, ca, skipVerify: opts.skipVerify }));
+  let current = 0;
+  let http = endpoints[0];
+  const failover = () => {
+    http.rotate();
+    current = (current + 1) % endpoints.length;
+    http = endpoints[current];
+  };
   const initialMs = opts.backoff?.initialMs ?? 500;
   const maxMs = opts.backoff?.maxMs ?? 30_000;
   const random = opts.random ?? Math.random;
@@ -194,6 +209,7 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
         if (isFatal(err)) throw err;
         log.warn({ err: (err as Error).message, egress: name }, 'control plane session failed; keeping the current config and retrying');
       }
+      failover();
       if (stopped) break;
       setState('disconnected');
       const delay = backoffDelay(attempt++, initialMs, maxMs, random);
@@ -211,7 +227,7 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
       stopped = true;
       setState('stopped');
       rejectReady(err);
-      http.close();
+      for (const e of endpoints) e.close();
       throw err;
     },
   );
@@ -234,7 +250,7 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
       abort?.abort();
       wake?.();
       await done.catch(() => undefined);
-      http.close();
+      for (const e of endpoints) e.close();
       rejectReady(new Error('session closed before the first snapshot'));
     },
   };

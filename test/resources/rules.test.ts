@@ -23,18 +23,6 @@ const base: Record<string, Record<string, unknown>> = {
   },
   ExternalService: { type: 'ExternalService', mesh: 'default', name: 'httpbin', networking: { address: 'httpbin.org:443', tls: { enabled: true } }, tags: { 'kuma.io/service': 'httpbin' } },
   GlobalSecret: { type: 'GlobalSecret', name: 'zone-token-signing-key-1', data: 'c2VjcmV0' },
-  MeshTrafficPermission: {
-    type: 'MeshTrafficPermission',
-    mesh: 'default',
-    name: 'allow-web',
-    spec: { targetRef: { kind: 'MeshService', name: 'httpbin' }, from: [{ targetRef: { kind: 'MeshSubset', tags: { 'kuma.io/service': 'web' } }, default: { action: 'Allow' } }] },
-  },
-  MeshAccessLog: {
-    type: 'MeshAccessLog',
-    mesh: 'default',
-    name: 'all',
-    spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'Mesh' }, default: { backends: [{ type: 'File', file: { path: '/var/log/egress.log' } }, { type: 'Tcp', tcp: { address: '127.0.0.1:5170', format: { type: 'Json', json: [{ key: 'mesh', value: '%KUMA_MESH%' }] } } }] } }] },
-  },
 };
 
 interface Row {
@@ -226,38 +214,6 @@ const rows: Row[] = [
   { name: 'Mesh: constraint tag name with invalid characters fails', kind: 'Mesh', set: { constraints: { dataplaneProxy: { requirements: [{ tags: { 'a b': 'x' } }] } } }, expect: [{ field: 'constraints.dataplaneProxy.requirements[0].tags["a b"]', message: 'tag name must consist of alphanumeric characters, dots, dashes, slashes and underscores' }] },
   { name: 'Mesh: constraint empty tag value fails', kind: 'Mesh', set: { constraints: { dataplaneProxy: { requirements: [{ tags: { team: '' } }] } } }, expect: [{ field: 'constraints.dataplaneProxy.requirements[0].tags["team"]', message: 'tag value must be non-empty' }] },
 
-  // MeshTrafficPermission (Kuma's validator.go and ValidateTargetRef)
-  { name: 'MTP: from and rules together fail', kind: 'MeshTrafficPermission', set: { 'spec.rules': [{ default: { allow: [{ sni: { type: 'Exact', value: 'a.b' } }] } }] }, expect: [{ field: 'spec', message: "field 'from' must be empty when 'rules' is defined" }] },
-  { name: 'MTP: neither from nor rules fails', kind: 'MeshTrafficPermission', set: { 'spec.from': undefined }, expect: [{ field: 'spec', message: "at least one of 'from' or 'rules' has to be defined" }] },
-  { name: 'MTP: action must be defined', kind: 'MeshTrafficPermission', set: { 'spec.from': [{ targetRef: { kind: 'Mesh' }, default: {} }] }, expect: [{ field: 'spec.from[0].default.action', message: 'must be defined' }] },
-  { name: 'MTP: action enum', kind: 'MeshTrafficPermission', set: { 'spec.from': [{ targetRef: { kind: 'Mesh' }, default: { action: 'Maybe' } }] }, expect: [{ field: 'spec.from[0].default.action', message: 'has invalid value. Allowed values: Allow, Deny, AllowWithShadowDeny' }] },
-  { name: 'MTP: from kind MeshGateway is not supported', kind: 'MeshTrafficPermission', set: { 'spec.from': [{ targetRef: { kind: 'MeshGateway', name: 'gw' }, default: { action: 'Allow' } }] }, expect: [{ field: 'spec.from[0].targetRef.kind', message: "value 'MeshGateway' is not supported" }] },
-  { name: 'MTP: Mesh with a name fails', kind: 'MeshTrafficPermission', set: { 'spec.targetRef': { kind: 'Mesh', name: 'x' } }, expect: [{ field: 'spec.targetRef.name', message: 'using name with kind Mesh is not yet supported' }] },
-  { name: 'MTP: MeshService without a name fails', kind: 'MeshTrafficPermission', set: { 'spec.targetRef': { kind: 'MeshService' } }, expect: [{ field: 'spec.targetRef', message: 'name or labels must be set when kind is MeshService' }] },
-  { name: 'MTP: MeshSubset with a name fails', kind: 'MeshTrafficPermission', set: { 'spec.from': [{ targetRef: { kind: 'MeshSubset', name: 'x', tags: { a: 'b' } }, default: { action: 'Deny' } }] }, expect: [{ field: 'spec.from[0].targetRef.name', message: 'must not be set with kind MeshSubset' }] },
-  { name: 'MTP: MeshServiceSubset needs a name', kind: 'MeshTrafficPermission', set: { 'spec.targetRef': { kind: 'MeshServiceSubset', tags: { version: 'v1' } } }, expect: [{ field: 'spec.targetRef.name', message: 'must be set when kind is MeshServiceSubset' }] },
-  { name: 'MTP: no targetRef (whole mesh) passes', kind: 'MeshTrafficPermission', set: { 'spec.targetRef': undefined }, expect: [] },
-  { name: 'MTP: rules need one of allow/deny/allowWithShadowDeny', kind: 'MeshTrafficPermission', set: { 'spec.from': undefined, 'spec.rules': [{ default: {} }] }, expect: [{ field: 'spec.rules[0]', message: "at least one of 'allow', 'allowWithShadowDeny', 'deny' has to be defined" }] },
-  {
-    name: 'MTP: rule matches: SPIFFE ID and SNI checked',
-    kind: 'MeshTrafficPermission',
-    set: { 'spec.from': undefined, 'spec.rules': [{ default: { deny: [{ spiffeID: { type: 'Exact', value: 'http://x' } }], allow: [{ sni: { type: 'Prefix', value: 'Bad_Name' } }] } }] },
-    expect: [
-      { field: 'spec.rules[0].default.allow[0].sni.type', message: 'unrecognized type "Prefix", supported values are: Exact' },
-      { field: 'spec.rules[0].default.allow[0].sni.value', message: "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character" },
-      { field: 'spec.rules[0].default.deny[0].spiffeID', message: 'must be a valid Spiffe ID: scheme is missing or invalid' },
-    ],
-  },
-  { name: 'MTP: spec is required', kind: 'MeshTrafficPermission', set: { spec: undefined }, expect: [{ field: 'spec', message: 'cannot be empty' }] },
-
-  // MeshAccessLog
-  { name: 'MAL: backends must be defined', kind: 'MeshAccessLog', set: { 'spec.to': [{ targetRef: { kind: 'Mesh' }, default: {} }] }, expect: [{ field: 'spec.to[0].default.backends', message: 'must be defined' }] },
-  { name: 'MAL: from only supports Mesh', kind: 'MeshAccessLog', set: { 'spec.from': [{ targetRef: { kind: 'MeshService', name: 'web' }, default: { backends: [] } }] }, expect: [{ field: 'spec.from[0].targetRef.kind', message: "value 'MeshService' is not supported" }] },
-  { name: 'MAL: a relative file path fails', kind: 'MeshAccessLog', set: { 'spec.to': [{ targetRef: { kind: 'Mesh' }, default: { backends: [{ type: 'File', file: { path: 'logs/x.log' } }] } }] }, expect: [{ field: 'spec.to[0].default.backends[0].file.path', message: 'file backend requires a valid path' }] },
-  { name: 'MAL: a tcp backend needs an address', kind: 'MeshAccessLog', set: { 'spec.to': [{ targetRef: { kind: 'Mesh' }, default: { backends: [{ type: 'Tcp', tcp: { address: 'not an address' } }] } }] }, expect: [{ field: 'spec.to[0].default.backends[0].tcp.address', message: 'tcp backend requires valid address' }] },
-  { name: 'MAL: an empty plain format fails', kind: 'MeshAccessLog', set: { 'spec.to': [{ targetRef: { kind: 'Mesh' }, default: { backends: [{ type: 'File', file: { path: '/x.log', format: { type: 'Plain', plain: '' } } }] } }] }, expect: [{ field: 'spec.to[0].default.backends[0].file.format.plain', message: 'must not be empty' }] },
-  { name: 'MAL: rules exclude to/from', kind: 'MeshAccessLog', set: { 'spec.rules': [{ default: { backends: [] } }] }, expect: [{ field: 'spec', message: "fields 'to' and 'from' must be empty when 'rules' is defined" }] },
-
   // Schema shapes and --strict
   { name: 'schema: unknown fields pass by default', kind: 'ZoneEgress', set: { 'networking.futureField': 1 }, expect: [] },
   { name: 'schema: unknown fields fail with strict', kind: 'ZoneEgress', strict: true, set: { 'networking.futureField': 1 }, expect: [{ field: 'networking.futureField', message: 'unknown field (not allowed with --strict)' }] },
@@ -278,7 +234,7 @@ describe('semantic rules (validateResource)', () => {
 
 describe('documents that are not resources', () => {
   test('an unknown type is a violation on field type', () => {
-    assert.deepEqual(validateResource({ type: 'Foo', name: 'x' }), [{ field: 'type', message: 'unknown type "Foo". Supported types: Mesh, ZoneEgress, ZoneIngress, ExternalService, GlobalSecret, MeshTrafficPermission, MeshAccessLog' }]);
+    assert.deepEqual(validateResource({ type: 'Foo', name: 'x' }), [{ field: 'type', message: 'unknown type "Foo". Supported types: Mesh, ZoneEgress, ZoneIngress, ExternalService, GlobalSecret' }]);
   });
   test('a missing type is a violation on field type', () => {
     assert.deepEqual(validateResource({ name: 'x' }), [{ field: 'type', message: 'cannot be empty' }]);

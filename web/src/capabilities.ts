@@ -16,7 +16,7 @@ export interface Kind {
 }
 
 export interface Capabilities {
-  /** Multizone: a global control plane (`GET /` mode), or one that lists zones. */
+  /** Multizone global: `/zones` answers. */
   zones: boolean;
   /** Mesh-scoped policy kinds. */
   policies: Kind[];
@@ -37,20 +37,16 @@ export function capabilities(): Promise<Capabilities> {
 }
 
 async function discover(): Promise<Capabilities> {
-  const [index, described] = await Promise.all([getJson<unknown>('/'), getOptional<unknown>('/_resources')]);
-  // Every mode answers /zones (empty outside multizone), so the mode decides, as in Kuma's GUI.
-  const global = str(obj(index).mode) === 'global';
-  const zonesListed = async () => ((await getOptional<{ total: number }>('/zones?size=1'))?.total ?? 0) > 0;
+  const described = await getOptional<unknown>('/_resources');
   if (described !== undefined) {
     const kinds: Kind[] = arr(obj(described).resources).map((r) => {
       const o = obj(r);
       return { name: str(o.name), path: str(o.path), scope: str(o.scope) === 'Mesh' ? 'Mesh' : 'Global', policy: o.policy !== undefined && o.policy !== null, displayName: str(o.pluralDisplayName) || str(o.name) };
     });
-    const hasZones = kinds.some((k) => k.path === 'zones');
-    return { zones: hasZones && (global || (await zonesListed())), policies: kinds.filter((k) => k.policy && k.scope === 'Mesh') };
+    return { zones: kinds.some((k) => k.path === 'zones'), policies: kinds.filter((k) => k.policy && k.scope === 'Mesh') };
   }
-  const [zones, ...policies] = await Promise.all([global ? Promise.resolve(true) : zonesListed(), ...KNOWN_POLICIES.map((k) => getOptional(`/${k.path}?size=1`))]);
-  return { zones, policies: KNOWN_POLICIES.filter((_, i) => policies[i] !== undefined) };
+  const [zones, ...policies] = await Promise.all([getOptional('/zones?size=1'), ...KNOWN_POLICIES.map((k) => getOptional(`/${k.path}?size=1`))]);
+  return { zones: zones !== undefined, policies: KNOWN_POLICIES.filter((_, i) => policies[i] !== undefined) };
 }
 
 /** `total` of a list endpoint, without fetching its items. */

@@ -4,9 +4,10 @@
  * to read them.
  */
 
-import type { Point } from './model.js';
-
-export { rates, type Point } from './model.js';
+export interface Point {
+  t: number;
+  v: number;
+}
 
 export function Chart(props: { title: string; points: Point[]; format: (v: number) => string; windowMs: number; id: string }) {
   const { points } = props;
@@ -50,4 +51,15 @@ export function Chart(props: { title: string; points: Point[]; format: (v: numbe
       </p>
     </figure>
   );
+}
+
+/** Per-second rates between consecutive counter samples; a counter that went down (restart) counts as 0. */
+export function rates(samples: { t: number; v: number }[]): Point[] {
+  const out: Point[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const dt = (samples[i].t - samples[i - 1].t) / 1000;
+    const dv = samples[i].v - samples[i - 1].v;
+    if (dt > 0) out.push({ t: samples[i].t, v: dv >= 0 ? dv / dt : 0 });
+  }
+  return out;
 }

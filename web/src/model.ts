@@ -135,12 +135,12 @@ export interface EgressStats {
   configVersion: string;
   accepted: number;
   rejected: Record<string, number>;
-  /** Connections denied by policy (MeshTrafficPermission): `rejected.denied`, `denied.*` or `permission_denied*`. */
+  /** Denials by policy (`denied.*` or `permission_denied*` counters), when the egress reports them. */
   denied: Record<string, number>;
   upstreamConnectFailures: number;
   routes: RouteStats[];
-  /** `key: value` lines this parser does not know (newer egresses), shown as they are. */
-  other: [string, string][];
+  /** Every `key: value` line, for counters this page does not know yet. */
+  raw: [string, string][];
 }
 
 /**
@@ -148,7 +148,7 @@ export interface EgressStats {
  * `route.<sni>.<counter>`, and an SNI may contain dots, so the counter is matched from the end).
  */
 export function parseStats(text: string): EgressStats {
-  const s: EgressStats = { state: '', configVersion: '', accepted: 0, rejected: {}, denied: {}, upstreamConnectFailures: 0, routes: [], other: [] };
+  const s: EgressStats = { state: '', configVersion: '', accepted: 0, rejected: {}, denied: {}, upstreamConnectFailures: 0, routes: [], raw: [] };
   const routes = new Map<string, RouteStats>();
   const route = (sni: string) => {
     let r = routes.get(sni);
@@ -160,28 +160,25 @@ export function parseStats(text: string): EgressStats {
     if (i < 0) continue;
     const key = line.slice(0, i);
     const value = line.slice(i + 2).trim();
+    s.raw.push([key, value]);
     const n = count(value);
     if (key === 'state') s.state = value;
     else if (key === 'config_version') s.configVersion = value;
     else if (key === 'downstream_cx_total') s.accepted = n;
     else if (key === 'upstream_cx_connect_fail') s.upstreamConnectFailures = n;
-    else if (key === 'rejected.denied') s.denied.total = n;
     else if (key.startsWith('rejected.')) s.rejected[key.slice('rejected.'.length)] = n;
     else if (key.startsWith('denied.')) s.denied[key.slice('denied.'.length)] = n;
     else if (key.startsWith('permission_denied')) s.denied[key.replace(/^permission_denied[._]?/, '') || 'total'] = n;
     else if (key.startsWith('route.')) {
       const m = /^route\.(.+)\.(cx_active|cx_total|bytes_in|bytes_out|outcome\.[\w-]+)$/.exec(key);
-      if (!m) {
-        s.other.push([key, value]);
-        continue;
-      }
+      if (!m) continue;
       const r = route(m[1]);
       if (m[2] === 'cx_active') r.active = n;
       else if (m[2] === 'cx_total') r.total = n;
       else if (m[2] === 'bytes_in') r.bytesIn = n;
       else if (m[2] === 'bytes_out') r.bytesOut = n;
       else r.outcomes[m[2].slice('outcome.'.length)] = n;
-    } else s.other.push([key, value]);
+    }
   }
   s.routes = [...routes.values()];
   return s;
@@ -208,20 +205,4 @@ export function redact(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(redact);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_KEYS.test(k) && x !== '[redacted]' && typeof x === 'string' && x !== '' ? '[redacted]' : redact(x)]));
   return v;
-}
-
-export interface Point {
-  t: number;
-  v: number;
-}
-
-/** Per-second rates between consecutive counter samples; a counter that went down (restart) counts as 0. */
-export function rates(samples: { t: number; v: number }[]): Point[] {
-  const out: Point[] = [];
-  for (let i = 1; i < samples.length; i++) {
-    const dt = (samples[i].t - samples[i - 1].t) / 1000;
-    const dv = samples[i].v - samples[i - 1].v;
-    if (dt > 0) out.push({ t: samples[i].t, v: dv >= 0 ? dv / dt : 0 });
-  }
-  return out;
 }

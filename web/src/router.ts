@@ -4,11 +4,47 @@
  * query string, so a filtered table is a link too.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { parseRoute, type Route } from './paths.js';
 
-export { BASE, href, parseRoute, type Route, type View } from './paths.js';
+export const BASE = '/gui';
+
+export type View = 'home' | 'egresses' | 'egress' | 'config-dump' | 'meshes' | 'mesh' | 'zones' | 'not-found';
+
+export interface Route {
+  view: View;
+  params: Record<string, string>;
+  query: URLSearchParams;
+}
 
 const NAV_EVENT = 'zonectl:navigate';
+
+export function parseRoute(pathname: string, search: string): Route {
+  const query = new URLSearchParams(search);
+  const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
+  const segs = rest.split('/').filter(Boolean).map(safeDecode);
+  const r = (view: View, params: Record<string, string> = {}): Route => ({ view, params, query });
+  if (segs.length === 0) return r('home');
+  const [a, b, c] = segs;
+  if (a === 'zoneegresses' && segs.length === 1) return r('egresses');
+  if (a === 'zoneegresses' && segs.length === 2) return r('egress', { name: b });
+  if (a === 'zoneegresses' && segs.length === 3 && c === 'config-dump') return r('config-dump', { name: b });
+  if (a === 'meshes' && segs.length === 1) return r('meshes');
+  if (a === 'meshes' && segs.length === 2) return r('mesh', { name: b });
+  if (a === 'zones' && segs.length === 1) return r('zones');
+  return r('not-found');
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** `/gui` + the path of a view, each segment encoded. */
+export function href(...segments: string[]): string {
+  return [BASE, ...segments.map(encodeURIComponent)].join('/');
+}
 
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (to === location.pathname + location.search) return;

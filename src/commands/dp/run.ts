@@ -15,7 +15,7 @@ export default class DpRun extends BaseCommand {
   static override flags = {
     'proxy-type': Flags.string({ description: 'Kind of proxy to run (zonectl runs the egress).', options: ['egress'], required: true }),
     'routes-file': Flags.string({ description: 'Serve static routes from this YAML file (schemas/egress-routes.schema.json) instead of a control plane.', exclusive: ['cp-address'] }),
-    'cp-address': Flags.string({ description: 'URL of the control plane\'s dp-server, e.g. https://127.0.0.1:5678.', exclusive: ['routes-file'] }),
+    'cp-address': Flags.string({ description: 'URL of the control plane\'s dp-server, e.g. https://127.0.0.1:5678; repeat it (or use a DNS name with several addresses) to fail over between control-plane instances.', exclusive: ['routes-file'], multiple: true, multipleNonGreedy: true }),
     'dataplane-token-file': Flags.string({ description: 'File with the zone token (scope egress) the egress authenticates with.', dependsOn: ['cp-address'] }),
     'dataplane-file': Flags.string({ description: 'ZoneEgress resource (YAML); its networking.address, port and admin.port are the defaults.' }),
     'dataplane-var': Flags.string({ description: 'KEY=VALUE for {{ KEY }} templates in the dataplane file (repeatable).', multiple: true, multipleNonGreedy: true, dependsOn: ['cp-address'] }),

@@ -77,6 +77,27 @@ export class InsightRecorder {
     );
   }
 
+  /**
+   * Marks disconnected every open subscription held by an instance in `dead` (it was killed and
+   * could not record its streams' end). Run by the leader only. Returns how many it marked.
+   */
+  async markVanished(dead: Set<string>): Promise<number> {
+    if (dead.size === 0) return 0;
+    const { items } = await this.store.list({ type: 'ZoneEgressInsight' });
+    const vanished = (s: Subscription) => !s.disconnectTime && s.controlPlaneInstanceId !== undefined && dead.has(s.controlPlaneInstanceId);
+    let marked = 0;
+    const now = this.now();
+    await Promise.all(
+      items
+        .filter((i) => Array.isArray(i.resource.subscriptions) && (i.resource.subscriptions as Subscription[]).some(vanished))
+        .map((i) => {
+          marked += (i.resource.subscriptions as Subscription[]).filter(vanished).length;
+          return this.update(i.resource.name, (subs) => subs.map((s) => (vanished(s) ? { ...s, disconnectTime: now } : s)));
+        }),
+    );
+    return marked;
+  }
+
   /** Resolves when every queued write has been attempted (used on shutdown). */
   async flush(): Promise<void> {
     await Promise.all([...this.chains.values()]);

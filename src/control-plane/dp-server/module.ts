@@ -70,6 +70,11 @@ export function dpServerModule(ctx: ApiContext): ApiModuleInstance {
         authenticate: (token) => service.verifier.verify(token, 'egress'),
         createMeshCa: ctx.mode !== 'zone',
       });
+      const server = dp;
+      ctx.leadership?.onLeaderTick(async () => {
+        const marked = await server.markVanished(ctx.leadership!.deadInstances());
+        if (marked) ctx.log.info({ marked }, 'marked the streams of vanished control-plane instances disconnected');
+      });
       // `control-plane run` prints where it listens; tests read the bound port from here.
       ctx.options.dpPortBound = dp.port;
       ctx.options.dpCaCertFile = dp.caCertFile;

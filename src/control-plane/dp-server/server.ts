@@ -68,6 +68,8 @@ export interface DpServer {
   egressesSignedBy(kid: number): string[];
   /** Recompute the snapshot now; resolves when the result went out. */
   refresh(): Promise<void>;
+  /** Leader work: records the end of streams whose control-plane instance vanished (see leader.ts). */
+  markVanished(dead: Set<string>): Promise<number>;
   /** Ends every stream (recording disconnectTime), stops listening, waits for insight writes. */
   close(): Promise<void>;
 }
@@ -281,6 +283,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     streams: () => streams.size,
     egressesSignedBy: (kid) => [...new Set([...streams.values()].filter((s) => s.kid === kid).map((s) => s.name))].sort(),
     refresh: () => hub.refresh(),
+    markVanished: (dead) => insights.markVanished(dead),
     async close() {
       closing = true;
       unwatchKeys();

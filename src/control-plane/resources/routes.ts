@@ -13,7 +13,7 @@ import type { Store } from '../store/types.js';
 import { parseKri } from './kri.js';
 import { overviewRoutes } from './overview.js';
 import { etag, expectedVersion, listBody, listItems, parseFormat, parsePage, present, type WireFormat } from './view.js';
-import { nameWarnings, policyWarnings } from './warnings.js';
+import { nameWarnings } from './warnings.js';
 import { checkMeshCaChange, deleteMeshCa, ensureMeshCa, secretUses } from '../ca/index.js';
 
 const NOT_FOUND = 'Not found';
@@ -177,7 +177,7 @@ async function put(store: Store, kind: KindInfo, req: ApiRequest): Promise<ApiRe
   };
   const lock = mesh ?? (kind.type === 'Mesh' ? name : undefined);
   const stored = lock !== undefined ? await store.withLock(meshLock(lock), write) : await write();
-  const warnings = [...nameWarnings(kind.type, name), ...policyWarnings(resource)];
+  const warnings = nameWarnings(kind.type, name);
   return { status: stored.created ? 201 : 200, body: warnings.length ? { warnings } : {}, headers: { etag: etag(stored.version) } };
 }
 

@@ -16,6 +16,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { CpMode } from '../../resources/kds.js';
+import type { Leadership } from '../leader.js';
 import type { Store } from '../store/types.js';
 
 export interface ApiRequest {
@@ -91,6 +92,11 @@ export interface ApiContext {
    * signing key that still verifies connected egresses, unless `?force=true`.
    */
   deleteGuards: DeleteGuard[];
+  /**
+   * Leader lease among instances sharing the store (src/control-plane/leader.ts): work exactly one
+   * instance must do registers with `onLeaderTick`. Absent in hand-built contexts = sole instance.
+   */
+  leadership?: Leadership;
 }
 
 export interface DeleteGuardRequest {

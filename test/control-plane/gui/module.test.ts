@@ -3,7 +3,6 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { spawnZonectl } from '../../e2e/processes.js';
 import { ROOT } from '../../helpers/cli.js';
 import { request, startTestControlPlane } from '../../helpers/cp.js';
 
@@ -64,15 +63,4 @@ test('a control plane whose web view is not built says how to build it', async (
 test('the built web view stays within its size budget', () => {
   const sizes = JSON.parse(readFileSync(join(ROOT, 'dist', 'web-sizes.json'), 'utf8')) as { gzipTotal: number };
   assert.ok(sizes.gzipTotal > 1000 && sizes.gzipTotal < 200 * 1024, `gzipped total ${sizes.gzipTotal}`);
-});
-
-test('control-plane run says where the web view is, and serves it there', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'zonectl-gui-run-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const proc = spawnZonectl(t, ['control-plane', 'run', '--api-port', '0', '--dp-port', '0', '--data-dir', dir, '--store', 'memory']);
-  const [, url] = await proc.waitFor(/^web view: (http:\/\/127\.0\.0\.1:\d+\/gui)$/m);
-  const page = await request(url);
-  assert.equal(page.status, 200);
-  assert.match(page.text, /<div id="app"><\/div>/);
-  await proc.stop();
 });

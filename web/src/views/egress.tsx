@@ -165,30 +165,12 @@ function Counters(props: { stats: EgressStats }) {
         <tbody>
           {[...reasons.map(([k, v]) => ['rejected', k, v] as const), ...denied.map(([k, v]) => ['denied', k, v] as const)].map(([group, k, v]) => (
             <tr key={`${group}.${k}`} data-reason={`${group}.${k}`}>
-              <th scope="row">{group === 'denied' ? (k === 'total' ? 'denied by policy' : `denied by policy: ${k}`) : k}</th>
+              <th scope="row">{group === 'denied' ? `denied by policy: ${k}` : k}</th>
               <td class="num">{v}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      {s.other.length > 0 && (
-        <details>
-          <summary>Other counters ({s.other.length})</summary>
-          <table class="data narrow">
-            <caption>As the egress reports them in its stats</caption>
-            <tbody>
-              {s.other.map(([k, v]) => (
-                <tr key={k}>
-                  <th scope="row">
-                    <code>{k}</code>
-                  </th>
-                  <td class="num">{v}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </details>
-      )}
     </Section>
   );
 }

@@ -54,6 +54,7 @@ interface ApplyRow {
 /** At most this many writes per statement; more wait for the next batch. */
 const MAX_BATCH = 500;
 const PRUNE_EVERY_MS = 60_000;
+const ANALYZE_AFTER_WRITES = 1000;
 
 export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
@@ -67,6 +68,8 @@ export class PostgresStore implements Store {
   private scheduled = false;
   private inFlight?: Promise<void>;
   private pruneTimer?: NodeJS.Timeout;
+  private analyzeTimer?: NodeJS.Timeout;
+  private writesSinceAnalyze = 0;
   private closed = false;
 
   private constructor(
@@ -184,19 +187,31 @@ export class PostgresStore implements Store {
     return this.locks.run(name, async () => {
       this.check();
       let client: pg.PoolClient | undefined;
+      // A held connection that breaks (server restart) emits 'error': without a listener that
+      // would end the process. The lock is gone with it; the release below drops the connection.
+      const onError = () => undefined;
       try {
         client = await this.pool.connect();
+        client.on('error', onError);
         await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_NS, name]);
       } catch (err) {
+        client?.off('error', onError);
         client?.release(true);
         throw translate(err, this.opts.url);
       }
+      const held = client;
       try {
         return await fn();
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NS, name]).then(
-          () => client.release(),
-          (err: Error) => client.release(err),
+        await held.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NS, name]).then(
+          () => {
+            held.off('error', onError);
+            held.release();
+          },
+          (err: Error) => {
+            held.off('error', onError);
+            held.release(err);
+          },
         );
       }
     });
@@ -206,6 +221,7 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pruneTimer);
+    clearTimeout(this.analyzeTimer);
     // Writes already queued were accepted: commit them before closing.
     while (this.inFlight || this.queue.length) {
       if (!this.inFlight) this.flush();
@@ -278,9 +294,28 @@ export class PostgresStore implements Store {
       const value = w.kind === 'delete' ? undefined : w.kind === 'upsert' ? { resource, version, created: op === 'create' } : { resource, version };
       settle.push(() => w.resolve(value));
     });
+    this.afterWrites(committed.length);
     // Watchers hear the batch (after any earlier change of other instances) before callers resume.
     await this.feed.deliverLocal(committed);
     for (const s of settle) s();
+  }
+
+  /**
+   * Refreshes the planner's statistics soon after many writes. With stale ones (a table that
+   * grew from empty to 10,000 rows since autovacuum last looked) PostgreSQL sorts a whole type
+   * to serve one page instead of walking the primary key in order: 50 ms instead of 2.
+   */
+  private afterWrites(n: number): void {
+    this.writesSinceAnalyze += n;
+    if (this.writesSinceAnalyze < ANALYZE_AFTER_WRITES || this.analyzeTimer || this.closed) return;
+    this.analyzeTimer = setTimeout(() => {
+      this.writesSinceAnalyze = 0;
+      void this.pool
+        .query('ANALYZE zonectl_resources')
+        .catch((err: unknown) => this.opts.onProblem?.('could not refresh the planner statistics', err))
+        .finally(() => (this.analyzeTimer = undefined));
+    }, 500);
+    this.analyzeTimer.unref();
   }
 
   /** Drops change-log entries older than the retention: a prefix of the log (see ChangeFeed). */
