@@ -37,7 +37,7 @@ describe('zonectl inspect zone-token', () => {
   test('--verify asks the control plane: valid exits 0, out of scope exits 3 with the reason', async (t) => {
     const cp = await startTestControlPlane(t, { zone: 'zone-1' });
     const { env } = cliContext(t, cp.url);
-    const mint = async (scope: string[]) => (await fetch(`${cp.url}/tokens/zone`, { method: 'POST', body: JSON.stringify({ zone: 'zone-1', scope, validFor: '1h' }) })).text();
+    const mint = async (scope: string[]) => (await fetch(`${cp.url}/tokens/zone`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ zone: 'zone-1', scope, validFor: '1h' }) })).text();
     const realClock = { ...env, ZONECTL_FIXED_CLOCK: '' };
     const ok = await runCli(['inspect', 'zone-token', await mint(['egress']), '--verify', '--json'], { env: realClock });
     assert.equal(ok.code, 0, ok.stderr);

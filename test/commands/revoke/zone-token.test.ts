@@ -10,7 +10,7 @@ describe('zonectl revoke zone-token', () => {
   test('revokes a token read from stdin and an id given with --jti; the control plane rejects the revoked token', async (t) => {
     const cp = await startTestControlPlane(t);
     const { env } = cliContext(t, cp.url);
-    const mint = async () => (await fetch(`${cp.url}/tokens/zone`, { method: 'POST', body: JSON.stringify({ zone: '', scope: ['egress'], validFor: '1h' }) })).text();
+    const mint = async () => (await fetch(`${cp.url}/tokens/zone`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ zone: '', scope: ['egress'], validFor: '1h' }) })).text();
     const [token, other] = [await mint(), await mint()];
     const { verifier } = await zoneTokenService(cp.instance.ctx);
     const jti = (await verifier.verify(token, 'egress')).claims.jti;
