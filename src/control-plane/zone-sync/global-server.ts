@@ -72,7 +72,7 @@ export async function startGlobalServer(opts: GlobalServerOptions): Promise<Glob
   const log = opts.logger ?? silentLogger();
   const clock = opts.clock ?? systemClock;
   const heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  const chunkSize = opts.chunkSize ?? 1000;
+  const chunkSize = opts.chunkSize ?? 5000;
   const index = new GlobalIndex();
   await index.load(opts.store);
   const insights = new InsightRecorder(opts.store, clock, log, 'ZoneInsight');

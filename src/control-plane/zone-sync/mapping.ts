@@ -88,6 +88,20 @@ function publicPemOf(base64: string): string | undefined {
 }
 
 /**
+ * Kuma's pinZone/pinZoneTag (pkg/kds/v2/store/sync.go): a proxy's `zone`, and any `kuma.io/zone`
+ * tag of the services a ZoneIngress offers, name the zone it came from, whatever was written.
+ */
+function pinZone(out: Resource, zone: string): void {
+  if (out.type !== 'ZoneEgress' && out.type !== 'ZoneIngress') return;
+  out.zone = zone;
+  if (out.type === 'ZoneIngress' && Array.isArray(out.availableServices)) {
+    out.availableServices = (out.availableServices as { tags?: Record<string, string> }[]).map((svc) =>
+      svc?.tags?.[ZONE_LABEL] !== undefined ? { ...svc, tags: { ...svc.tags, [ZONE_LABEL]: zone } } : svc,
+    );
+  }
+}
+
+/**
  * A zone's own resource as the zone sends it to the global, or undefined when it is not sent
  * (another owner, or a copy that came from the global): labelled `kuma.io/origin: zone`,
  * `kuma.io/zone: <zone>` and `kuma.io/display-name: <name>`, with the `zone` field of proxies
@@ -96,7 +110,7 @@ function publicPemOf(base64: string): string | undefined {
 export function zoneCopyForGlobal(r: Resource, zone: string): Resource | undefined {
   if (ownerOf(r.type) !== 'zone' || !isLocallyOriginated(r, 'zone')) return undefined;
   const out = withoutTimes(r);
-  if (r.type === 'ZoneEgress' || r.type === 'ZoneIngress') out.zone = zone;
+  pinZone(out, zone);
   return { ...out, labels: { ...labels(out), [ORIGIN_LABEL]: 'zone', [ZONE_LABEL]: zone, [DISPLAY_NAME_LABEL]: r.name } };
 }
 
@@ -108,7 +122,7 @@ export function zoneCopyForGlobal(r: Resource, zone: string): Resource | undefin
 export function globalStoredFromZone(r: Resource, zone: string): Resource | undefined {
   if (ownerOf(r.type) !== 'zone') return undefined;
   const out = withoutTimes(r);
-  if (r.type === 'ZoneEgress' || r.type === 'ZoneIngress') out.zone = zone;
+  pinZone(out, zone);
   out.labels = { ...labels(out), [ORIGIN_LABEL]: 'zone', [ZONE_LABEL]: zone, [DISPLAY_NAME_LABEL]: r.name };
   out.name = hashedName(r.mesh ?? '', r.name, zone);
   return out;

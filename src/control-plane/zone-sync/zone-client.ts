@@ -131,11 +131,14 @@ export function startZoneClient(opts: ZoneClientOptions): ZoneClient {
         res.setEncoding('utf8');
         res.on('data', (d: string) => {
           armDead();
+          // Only the new chunk is searched for line ends: a large step arrives in many chunks.
+          let from = buf.length;
           buf += d;
           let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
+          while ((nl = buf.indexOf('\n', from)) >= 0) {
             const line = buf.slice(0, nl);
             buf = buf.slice(nl + 1);
+            from = 0;
             if (!line.trim()) continue;
             let msg: GlobalMessage;
             try {
