@@ -7,7 +7,7 @@ test('npm start -- --multizone: a global and two zones, the egress in zone-1 rou
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n');
   const step = (n: number) => lines.find((l) => l.startsWith(`[${n}/10]`)) ?? '';
-  assert.match(step(3), /Mesh "default" and ExternalService "httpbin" in both zones after \d+ ms/);
+  assert.match(step(3), /Mesh "default", ExternalService "httpbin", MeshTrafficPermission in both zones after \d+ ms/);
   assert.match(step(5), /ZoneIngress "ingress-[a-z0-9]{16}" \(zone-2\) in zone-1 after \d+ ms/);
   assert.match(step(7), /listening on 127\.0\.0\.1:\d+, 2 routes/);
   assert.match(step(8), /passthrough to zone-2's ingress, TLS end to end with spiffe:\/\/default\/backend.*"backend in zone-2 says: hello from web"/);

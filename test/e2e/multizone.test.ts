@@ -1,6 +1,7 @@
 /**
  * Issue 14's flow with separate processes, as a user types it: a global and two zone control
- * planes, tokens minted on the global, a Mesh and an ExternalService applied on the global, a
+ * planes, tokens minted on the global, a Mesh, an ExternalService and a MeshTrafficPermission
+ * applied on the global, a
  * ZoneIngress registered in zone-2 in front of a TLS service, zone-1's egress routing to it, the
  * global killed with -9 while traffic flows through zone-1's egress, then restarted.
  * The outage lasts ZONECTL_E2E_GLOBAL_OUTAGE_S seconds (default 10 in `npm test`; the issue's
@@ -89,8 +90,9 @@ describe('multizone with separate processes', { concurrency: false }, () => {
     // Applied on the global, read-only on the zones.
     await ok(global, ['apply', '-f', '-'], MESH);
     await ok(global, ['apply', '-f', '-'], 'type: ExternalService\nmesh: default\nname: httpbin\nnetworking:\n  address: 127.0.0.1:9\ntags:\n  kuma.io/service: httpbin\n');
+    await ok(global, ['apply', '-f', '-'], 'type: MeshTrafficPermission\nmesh: default\nname: allow-web\nspec:\n  targetRef:\n    kind: Mesh\n  from:\n  - targetRef:\n      kind: MeshSubset\n      tags:\n        kuma.io/service: web\n    default:\n      action: Allow\n');
     for (const z of [z1, z2]) {
-      await eventually('the mesh and external service in the zone', async () => (await json(`${z.url}/meshes/default/external-services/httpbin`)).status === 200);
+      await eventually('the mesh, external service and policy in the zone', async () => (await json(`${z.url}/meshes/default/external-services/httpbin`)).status === 200 && (await json(`${z.url}/meshes/default/meshtrafficpermissions/allow-web`)).status === 200);
     }
     const refused = await runCli(['apply', '-f', '-'], { env: z1.env, stdin: MESH.replace('name: default', 'name: other') });
     assert.equal(refused.code, 3);

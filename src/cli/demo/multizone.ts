@@ -72,11 +72,19 @@ export async function runMultizoneDemo(io: DemoIo): Promise<void> {
     cleanups.unshift(() => httpbin.close());
     const mesh: Resource = { type: 'Mesh', name: MESH, mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] }, routing: { zoneEgress: true } };
     const external: Resource = { type: 'ExternalService', mesh: MESH, name: 'httpbin', networking: { address: `127.0.0.1:${httpbin.port}` }, tags: { 'kuma.io/service': 'httpbin', 'kuma.io/protocol': 'http' } };
+    // With mTLS on, clients of an external service need a MeshTrafficPermission: a policy, synced like the rest.
+    const permission: Resource = {
+      type: 'MeshTrafficPermission',
+      mesh: MESH,
+      name: 'allow-web-to-httpbin',
+      spec: { targetRef: { kind: 'MeshService', name: 'httpbin' }, from: [{ targetRef: { kind: 'MeshSubset', tags: { 'kuma.io/service': 'web' } }, default: { action: 'Allow' } }] },
+    };
     await putResource(gClient, mesh);
     await putResource(gClient, external);
+    await putResource(gClient, permission);
     const applied = Date.now();
-    for (const { client } of Object.values(zones)) await waitFor('the mesh in the zones', async () => ((await listAllPath<Resource>(client, `/meshes/${MESH}/external-services`)).length ? true : undefined));
-    step(3, 'zonectl apply -f mesh.yaml (global)', `Mesh "${MESH}" and ExternalService "httpbin" in both zones after ${Date.now() - applied} ms`);
+    for (const { client } of Object.values(zones)) await waitFor('the policy in the zones', async () => ((await listAllPath<Resource>(client, `/meshes/${MESH}/meshtrafficpermissions`)).length ? true : undefined));
+    step(3, 'zonectl apply -f mesh.yaml (global)', `Mesh "${MESH}", ExternalService "httpbin", MeshTrafficPermission in both zones after ${Date.now() - applied} ms`);
 
     const issue = async (client: ApiClient, type: 'client' | 'server', service: string): Promise<SidecarIdentity> => {
       const res = await client.request('POST', `/meshes/${MESH}/certificates`, { body: { type, tags: { 'kuma.io/service': service }, validFor: '1h' } });
