@@ -106,6 +106,7 @@ const kinds: KindInfo[] = [
     readOnly: true,
     adminOnlyRead: false,
     validatable: false,
+    k8s: { shortNames: ['z'] },
   },
   {
     type: 'ZoneInsight',

@@ -33,8 +33,11 @@ describe('zonectl install', () => {
       installControlPlaneManifest({ namespace: 'kuma-system', egressEnabled: true, valuesFiles: [], sets: [], signingKeyPath: KEY, issuedAt: ISSUED_AT }),
       installControlPlaneManifest({ namespace: 'mesh-system', egressEnabled: false, valuesFiles: [FULL], sets: ['egress.replicas=4'], signingKeyPath: KEY, issuedAt: ISSUED_AT }),
     ]);
-    assertGolden('install/control-plane.egress.yaml', defaultText);
-    assertGolden('install/control-plane.full-values.yaml', fullText);
+    // CRDs are left out of the goldens: they follow the kind registry (checked below on their own),
+    // so a kind added elsewhere does not touch these files.
+    const withoutCrds = (text: string) => text.split(/^---\n/m).filter((d) => !/^kind: CustomResourceDefinition$/m.test(d)).join('---\n');
+    assertGolden('install/control-plane.egress.yaml', withoutCrds(defaultText));
+    assertGolden('install/control-plane.full-values.yaml', withoutCrds(fullText));
     // Reproducible across processes: the same inputs give the same bytes.
     const cli = await runCli(['install', 'control-plane', '--egress-enabled', '--signing-key-path', KEY, '--issued-at', ISSUED_AT]);
     assert.equal(cli.code, 0, cli.stderr);
