@@ -200,6 +200,12 @@ const results = { bulk: {}, connrate: {}, latency: {}, tls: {}, rss: {}, workers
 const loadAtStart = load();
 const push = (phase, target, v) => (results[phase][target] ??= []).push(v);
 
+// Warm-up, not measured: a fresh node process compiles its hot path during its first thousands of
+// connections, and /proc's CPU counts V8's compiler threads, so an unwarmed zonectl pays its JIT in
+// the first round's CPU per connection (nginx has nothing to warm).
+if (PHASES.has('connrate') || PHASES.has('latency')) {
+  for (const t of ['nginx', 'zonectl']) await runClient({ mode: 'connrate', port: targets[t].port('echo1'), sni: SNI.echo1, seconds: 2, concurrency: 50 });
+}
 for (let round = 1; round <= ROUNDS; round++) {
   for (const t of PHASES.has('bulk') ? ['direct', 'nginx', 'zonectl'] : []) {
     const r = await measure(t, (x) => runClient({ mode: 'bulk', port: x.port('bulk'), sni: SNI.bulk, seconds: SECONDS }));
@@ -262,8 +268,8 @@ stream {
   const z2 = zonectlW(2, z2Port, await freePort());
   const z1 = zonectlW(1, z1Port, await freePort());
   await Promise.all([waitPort(n2Port), waitPort(z2Port), waitPort(z1Port)]);
-  // The routes are loaded before anything listens; give the second worker time to join the socket.
-  await new Promise((r) => setTimeout(r, 2000));
+  // Warm-up, not measured (JIT, see above), which also lets every worker join the socket.
+  for (const port of [n2Port, z2Port, z1Port]) await runClient({ mode: 'connrate', port, sni: SNI.echo1, seconds: 2, concurrency: 50 });
   const wt = { 'nginx-2w': { port: n2Port, pid: nginx2.pid }, 'zonectl-2w': { port: z2Port, pid: z2.pid }, 'zonectl-1w': { port: z1Port, pid: z1.pid } };
   results.workers = {};
   for (let round = 1; round <= ROUNDS; round++) {
