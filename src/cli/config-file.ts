@@ -115,6 +115,22 @@ export function writeConfig(path: string, cfg: ZonectlConfig): void {
 }
 
 /** The YAML of a config, camelCase, keys in kumactl's order; `{}` when empty (as kumactl). */
+/** Values of `authConf` and headers that carry credentials are shown as this unless asked. */
+export const REDACTED = '[redacted]';
+
+/** The config with every auth-conf value and Authorization-like header value replaced (`config view`). */
+export function redactConfig(cfg: ZonectlConfig): ZonectlConfig {
+  return {
+    ...cfg,
+    controlPlanes: cfg.controlPlanes?.map((cp) => {
+      const api = { ...cp.coordinates.apiServer };
+      if (api.authConf) api.authConf = Object.fromEntries(Object.keys(api.authConf).map((k) => [k, REDACTED]));
+      if (api.headers) api.headers = api.headers.map((h) => (/authorization|token|key|secret|cookie/i.test(h.key) ? { ...h, value: REDACTED } : h));
+      return { ...cp, coordinates: { ...cp.coordinates, apiServer: api } };
+    }),
+  };
+}
+
 export function renderConfig(cfg: ZonectlConfig): string {
   const out: Record<string, unknown> = {};
   if (cfg.contexts?.length) out.contexts = cfg.contexts.map((c) => dropEmpty({ controlPlane: c.controlPlane, defaults: c.defaults?.mesh ? { mesh: c.defaults.mesh } : undefined, name: c.name }));

@@ -21,7 +21,8 @@ export function addControlPlane(cfg: ZonectlConfig, name: string, apiServer: Api
 export function removeControlPlane(cfg: ZonectlConfig, name: string): ZonectlConfig {
   if (!(cfg.controlPlanes ?? []).some((cp) => cp.name === name)) throw notFound(name);
   const contexts = (cfg.contexts ?? []).filter((c) => c.controlPlane !== name && c.name !== name);
-  const current = contexts.some((c) => c.name === cfg.currentContext) ? cfg.currentContext : undefined;
+  // kumactl's RemoveContext: when the current context goes, the first one left becomes current.
+  const current = contexts.some((c) => c.name === cfg.currentContext) ? cfg.currentContext : contexts[0]?.name;
   return { controlPlanes: (cfg.controlPlanes ?? []).filter((cp) => cp.name !== name), contexts, currentContext: current };
 }
 

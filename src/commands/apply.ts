@@ -17,6 +17,7 @@ export default class Apply extends DataCommand {
     '$ cat zoneegress.yaml | <%= config.bin %> apply -f -',
     '$ <%= config.bin %> apply -f zoneegress.yaml --var address=10.0.0.1 --var zone.name=zone-1',
     '$ <%= config.bin %> apply -f manifests/ --dry-run',
+    '$ <%= config.bin %> apply -f manifests/ --strict',
     '$ <%= config.bin %> apply -f manifests/ -o json',
   ];
 
@@ -26,6 +27,7 @@ export default class Apply extends DataCommand {
     file: Flags.string({ char: 'f', summary: 'File, directory, http(s) URL, or - for stdin (repeatable).', required: true, multiple: true }),
     var: Flags.string({ char: 'v', summary: 'Template variable for {{ key }} (key=value; a,b lists: a=1,b=2; dotted keys).', multiple: true }),
     'dry-run': Flags.boolean({ summary: 'Validate and print the resolved resources; send nothing.', default: false }),
+    strict: Flags.boolean({ summary: 'Refuse fields the schemas do not define (the control plane would drop them with a warning); nothing is sent.', default: false }),
     concurrency: Flags.integer({ summary: 'Writes in flight at once.', default: 8, min: 1, max: 64 }),
   };
 
@@ -33,7 +35,7 @@ export default class Apply extends DataCommand {
     const { flags } = await this.parse(Apply);
     const vars = flags.var ? parseVars(flags.var) : undefined;
     const inputs = await readInputs(flags.file, { timeoutMs: parseTimeout(flags['api-timeout']) });
-    const plan = planApply(inputs, vars);
+    const plan = planApply(inputs, vars, { strict: flags.strict });
     for (const w of plan.warnings) this.logToStderr(`warning: ${w}`);
     if (plan.problems.length > 0) {
       for (const p of plan.problems) this.logToStderr(p);

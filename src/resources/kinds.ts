@@ -121,7 +121,7 @@ const kinds: KindInfo[] = [
     type: 'GlobalSecret',
     scope: 'global',
     collection: 'global-secrets',
-    cliNames: ['global-secrets', 'global-secret'],
+    cliNames: ['global-secrets', 'global-secret', 'globalsecrets', 'globalsecret'],
     readOnly: false,
     adminOnlyRead: true,
     validatable: true,

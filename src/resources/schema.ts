@@ -70,3 +70,37 @@ export function pointerToField(pointer: string): string {
   }
   return out;
 }
+
+/**
+ * Fields the schema of `type` does not define, as paths (`networking.adress`) and JSON Pointer
+ * segments to reach them; [] for a type without a schema. What the strict schema reports as
+ * additional properties, and nothing else.
+ */
+export function unknownFields(type: string, doc: unknown): { field: string; path: string[] }[] {
+  const validate = validators[`${type}Strict`];
+  if (!validate || validate(doc)) return [];
+  const out: { field: string; path: string[] }[] = [];
+  for (const e of validate.errors ?? []) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const parent = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const key = String(e.params.additionalProperty);
+    out.push({ field: joinField(pointerToField(e.instancePath), key), path: [...parent, key] });
+  }
+  return out;
+}
+
+/**
+ * A copy of `doc` without the fields its schema does not define (Kuma's decoder drops them), and
+ * their paths, for the `warnings` of a PUT.
+ */
+export function dropUnknownFields<T>(type: string, doc: T): { value: T; dropped: string[] } {
+  const unknown = unknownFields(type, doc);
+  if (unknown.length === 0) return { value: doc, dropped: [] };
+  const value = structuredClone(doc) as unknown;
+  for (const u of unknown) {
+    let node = value as Record<string, unknown> | unknown[] | undefined;
+    for (const seg of u.path.slice(0, -1)) node = node === undefined ? undefined : ((node as Record<string, unknown>)[seg] as Record<string, unknown> | undefined);
+    if (node && typeof node === 'object' && !Array.isArray(node)) delete node[u.path[u.path.length - 1]];
+  }
+  return { value: value as T, dropped: [...new Set(unknown.map((u) => u.field))] };
+}

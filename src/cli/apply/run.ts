@@ -43,9 +43,9 @@ function describe(r: DocumentResult, v: ReportedViolation): string {
 }
 
 /** Loads and validates; resources come back ordered Meshes first, otherwise in input order. */
-export function planApply(inputs: readonly InputText[], vars: Record<string, string> | undefined): PlannedSet {
+export function planApply(inputs: readonly InputText[], vars: Record<string, string> | undefined, opts: { strict?: boolean } = {}): PlannedSet {
   const docs: LoadedDocument[] = inputs.flatMap((i) => loadDocuments(i.text, { file: i.file, vars }));
-  const results = validateDocuments(docs);
+  const results = validateDocuments(docs, { strict: opts.strict === true });
   const problems: string[] = [];
   const warnings: string[] = [];
   for (const r of results) {

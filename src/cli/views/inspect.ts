@@ -41,8 +41,8 @@ function count(v: unknown): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-export function egressStatus(overview: Resource): EgressStatusRow {
-  const insight = obj(overview.zoneEgressInsight);
+export function egressStatus(overview: Resource, insightKey = 'zoneEgressInsight'): EgressStatusRow {
+  const insight = obj(overview[insightKey]);
   const subs = (Array.isArray(insight.subscriptions) ? insight.subscriptions : []).map((s) => obj(s) as Subscription);
   let latest: Subscription | undefined;
   for (const s of subs) {
@@ -59,6 +59,27 @@ export function egressStatus(overview: Resource): EgressStatusRow {
     // zonectl's egress reports `version.zonectl`; a kuma-dp reports `version.kumaDp`.
     version: str(latest?.version?.zonectl?.version) ?? str(latest?.version?.kumaDp?.version) ?? '',
   };
+}
+
+/** kumactl's `inspect zoneingresses` table; versions are the ingress proxy's (kuma-dp, Envoy). */
+export function renderIngressTable(overviews: readonly Resource[], clock: Clock, colors: ChalkInstance): string {
+  const header = ['NAME', 'STATUS', 'LAST CONNECTED AGO', 'LAST UPDATED AGO', 'TOTAL UPDATES', 'TOTAL ERRORS', 'KUMA-DP VERSION', 'ENVOY VERSION'];
+  const rows = overviews.map((o) => {
+    const s = egressStatus(o, 'zoneIngressInsight');
+    const subs = (Array.isArray(obj(o.zoneIngressInsight).subscriptions) ? (obj(o.zoneIngressInsight).subscriptions as unknown[]) : []).map((x) => obj(x) as Subscription);
+    const last = subs.filter((x) => x.connectTime).sort((a, b) => Date.parse(a.connectTime!) - Date.parse(b.connectTime!)).pop();
+    return [
+      s.name,
+      s.online ? colors.green('Online') : colors.red('Offline'),
+      ago(s.lastConnected, clock),
+      ago(s.lastUpdated, clock),
+      String(s.totalUpdates),
+      String(s.totalErrors),
+      str(last?.version?.kumaDp?.version) ?? '',
+      str(last?.version?.envoy?.version) ?? '',
+    ];
+  });
+  return renderTable(header, rows);
 }
 
 /** `-o wide` adds where the egress is and which control-plane instance holds its stream. */

@@ -40,23 +40,23 @@ function tags(t: unknown): string {
 const views: Record<string, TableView> = {
   Mesh: {
     header: ['NAME', 'mTLS', 'LOCALITY', 'ZONEEGRESS', 'AGE'],
-    row: (r, clock) => [r.name, meshMtls(r), onOff(obj(r.routing).localityAwareLoadBalancing), onOff(obj(r.routing).zoneEgress), ago(r.creationTime, clock)],
+    row: (r, clock) => [r.name, meshMtls(r), onOff(obj(r.routing).localityAwareLoadBalancing), onOff(obj(r.routing).zoneEgress), ago(r.modificationTime ?? r.creationTime, clock)],
   },
   ZoneEgress: {
     header: ['NAME', 'ZONE', 'ADDRESS', 'PORT', 'AGE'],
-    row: (r, clock) => [r.name, text(r.zone), text(obj(r.networking).address), text(obj(r.networking).port), ago(r.creationTime, clock)],
+    row: (r, clock) => [r.name, text(r.zone), text(obj(r.networking).address), text(obj(r.networking).port), ago(r.modificationTime ?? r.creationTime, clock)],
   },
   ZoneIngress: {
     header: ['NAME', 'ZONE', 'ADDRESS', 'ADVERTISED ADDRESS', 'SERVICES', 'AGE'],
     row: (r, clock) => {
       const n = obj(r.networking);
       const services = Array.isArray(r.availableServices) ? r.availableServices.length : 0;
-      return [r.name, text(r.zone), hostPort(n.address, n.port), hostPort(n.advertisedAddress, n.advertisedPort), String(services), ago(r.creationTime, clock)];
+      return [r.name, text(r.zone), hostPort(n.address, n.port), hostPort(n.advertisedAddress, n.advertisedPort), String(services), ago(r.modificationTime ?? r.creationTime, clock)];
     },
   },
   ExternalService: {
     header: ['MESH', 'NAME', 'TAGS', 'ADDRESS', 'AGE'],
-    row: (r, clock) => [text(r.mesh), r.name, tags(r.tags), text(obj(r.networking).address), ago(r.creationTime, clock)],
+    row: (r, clock) => [text(r.mesh), r.name, tags(r.tags), text(obj(r.networking).address), ago(r.modificationTime ?? r.creationTime, clock)],
   },
 };
 
@@ -87,8 +87,8 @@ function viewFor(kind: KindInfo): TableView {
   const known = views[kind.type];
   if (known) return known;
   return kind.scope === 'mesh'
-    ? { header: ['MESH', 'NAME', 'AGE'], row: (r, clock) => [text(r.mesh), r.name, ago(r.creationTime, clock)] }
-    : { header: ['NAME', 'AGE'], row: (r, clock) => [r.name, ago(r.creationTime, clock)] };
+    ? { header: ['MESH', 'NAME', 'AGE'], row: (r, clock) => [text(r.mesh), r.name, ago(r.modificationTime ?? r.creationTime, clock)] }
+    : { header: ['NAME', 'AGE'], row: (r, clock) => [r.name, ago(r.modificationTime ?? r.creationTime, clock)] };
 }
 
 /** The table of a page, with kumactl's footer when the server has a next page. */

@@ -31,8 +31,8 @@ export default class GenerateTlsCertificate extends BaseCommand {
     tag: Flags.string({ summary: 'A tag k=v; kuma.io/service is required. Repeatable.', multiple: true, required: true }),
     'valid-for': Flags.string({ summary: 'Lifetime, in Go duration syntax.', default: '24h' }),
     hostname: Flags.string({ summary: 'DNS name for server certificates. Repeatable.', multiple: true }),
-    'cert-file': Flags.string({ summary: 'Where to write the certificate (PEM).', required: true }),
-    'key-file': Flags.string({ summary: 'Where to write the private key (PEM, mode 0600).', required: true }),
+    'cert-file': Flags.string({ summary: 'Where to write the certificate (PEM); - for standard output.', required: true }),
+    'key-file': Flags.string({ summary: 'Where to write the private key (PEM, mode 0600); - for standard output.', required: true }),
     'ca-cert-file-out': Flags.string({ summary: 'Also write the mesh CA certificate here (what peers trust).' }),
     'ca-cert-file': Flags.string({ summary: 'Sign offline with this CA certificate (PEM).', dependsOn: ['ca-key-file'] }),
     'ca-key-file': Flags.string({ summary: 'Sign offline with this CA key (PEM).', dependsOn: ['ca-cert-file'] }),
@@ -59,11 +59,16 @@ export default class GenerateTlsCertificate extends BaseCommand {
         client.close();
       }
     }
-    writePrivate(flags['key-file'], cert.keyPem);
-    writeFileSync(flags['cert-file'], cert.certPem);
+    // `-` is standard output (kumactl's convention): certificate first, then the key.
+    const toStdout = [flags['cert-file'], flags['key-file']].includes('-');
+    if (flags['cert-file'] === '-') process.stdout.write(cert.certPem.endsWith('\n') ? cert.certPem : `${cert.certPem}\n`);
+    else writeFileSync(flags['cert-file'], cert.certPem);
+    if (flags['key-file'] === '-') process.stdout.write(cert.keyPem.endsWith('\n') ? cert.keyPem : `${cert.keyPem}\n`);
+    else writePrivate(flags['key-file'], cert.keyPem);
     if (flags['ca-cert-file-out']) writeFileSync(flags['ca-cert-file-out'], cert.caPem);
     const notAfter = certificateInfo(cert.certPem).notAfter.toISOString();
-    this.log(`issued a ${type} certificate for ${cert.uris[0]} (valid until ${notAfter}): ${flags['cert-file']}, key ${flags['key-file']}`);
+    // With PEM on stdout, the summary goes to stderr so the output stays a clean PEM bundle.
+    (toStdout ? this.logToStderr.bind(this) : this.log.bind(this))(`issued a ${type} certificate for ${cert.uris[0]} (valid until ${notAfter}): ${flags['cert-file']}, key ${flags['key-file']}`);
     return { certFile: flags['cert-file'], keyFile: flags['key-file'], caCertFile: flags['ca-cert-file-out'], uris: cert.uris, notAfter };
   }
 }

@@ -16,13 +16,16 @@ export default class InspectZoneEgress extends BaseCommand {
   static override flags = {
     ...cpFlags,
     type: Flags.string({ summary: 'What to show.', options: [...EGRESS_ADMIN_VIEWS], default: 'config-dump' }),
+    // kumactl's flags, accepted so its scripts run: the egress's config dump has no separate EDS part.
+    'include-eds': Flags.boolean({ summary: "Include endpoints in the config dump (kumactl's flag; zonectl's dump always has them)." }),
+    'config-dump': Flags.boolean({ summary: 'Same as --type config-dump.', deprecated: { message: 'use --type=config-dump' } }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(InspectZoneEgress);
     const { client } = clientFromFlags(flags);
     try {
-      const text = await inspectEgressAdmin(client, args.name, flags.type as EgressAdminView);
+      const text = await inspectEgressAdmin(client, args.name, (flags['config-dump'] ? 'config-dump' : flags.type) as EgressAdminView);
       process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     } finally {
       client.close();

@@ -18,6 +18,18 @@ export interface ParsedKri {
   name: string;
 }
 
+/**
+ * Why a string is not a KRI at all, in Kuma's words (pkg/core/kri FromString), or undefined when
+ * it parses (a kri of a kind zonectl does not serve parses, and is then simply not found).
+ */
+export function kriSyntaxError(kri: string): string | undefined {
+  const parts = kri.split('_');
+  if (parts.length < 7) return `invalid identifier string: ${JSON.stringify(kri)}`;
+  if (parts[0] !== 'kri') return `identifier must start with 'kri': ${JSON.stringify(kri)}`;
+  if (parts[1] === '') return `unknown short name of resource type: ${JSON.stringify(parts[1])}`;
+  return undefined;
+}
+
 /** Parses a kri of a kind we serve; undefined for anything else. */
 export function parseKri(kri: string): ParsedKri | undefined {
   const parts = kri.split('_');

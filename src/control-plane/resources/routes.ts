@@ -7,10 +7,14 @@ import { ConflictError, MethodNotAllowedError, NotFoundError, ValidationError, i
 import { readOnlyReason, type CpMode } from '../../resources/kds.js';
 import { allKinds, kindByType, type KindInfo } from '../../resources/kinds.js';
 import type { Resource } from '../../resources/types.js';
+import { dropUnknownFields } from '../../resources/schema.js';
 import { checkPutBody } from '../../resources/validate-form.js';
 import type { ApiContext, ApiRequest, ApiResponse, ApiRoute, DeleteGuard } from '../server/types.js';
-import type { Store } from '../store/types.js';
-import { parseKri } from './kri.js';
+import type { ListResult, Store } from '../store/types.js';
+import { parseListFilter, type ResourceFilter } from './filters.js';
+import { computeLabels, labelViolations, type LabelContext } from './labels.js';
+import { BodyDecodeError } from '../server/body.js';
+import { kriSyntaxError, parseKri } from './kri.js';
 import { overviewRoutes } from './overview.js';
 import { etag, expectedVersion, listBody, listItems, parseFormat, parsePage, present, type WireFormat } from './view.js';
 import { nameWarnings } from './warnings.js';
@@ -26,7 +30,7 @@ const TITLES = {
 };
 
 /** Extra paths Kuma also answers on (the crud goldens use `/zone-ingresses`). */
-const ALIASES: Record<string, string[]> = { ZoneIngress: ['zone-ingresses'], ZoneEgress: ['zone-egresses'] };
+const ALIASES: Record<string, string[]> = { ZoneIngress: ['zone-ingresses'], ZoneEgress: ['zone-egresses'], GlobalSecret: ['globalsecrets'] };
 
 /** Lock name shared by writes into a mesh and the deletion of that mesh (see deleteMesh). */
 export const meshLock = (mesh: string) => `mesh/${mesh}`;
@@ -43,6 +47,9 @@ export function resourcesModule(ctx: ApiContext): ApiRoute[] {
     path: '/_kri/:kri',
     errorTitle: TITLES.get,
     async handle(req) {
+      const syntax = kriSyntaxError(req.params.kri);
+      // Kuma answers a BadRequest, whose title is always "Bad Request" (rest/errors HandleError).
+      if (syntax) throw new ValidationError(syntax, [], 'Bad Request');
       const k = parseKri(req.params.kri);
       if (!k || (k.zone !== '' && k.zone !== ctx.zone)) throw new NotFoundError(NOT_FOUND);
       return getOne(ctx.store, kindByType(k.type)!, k.name, k.mesh || undefined, parseFormat(req));
@@ -68,8 +75,9 @@ function kindRoutes(ctx: ApiContext, kind: KindInfo, collection: string, mode: C
         const mesh = meshScoped ? req.params.mesh : undefined;
         const page = parsePage(req);
         const format = parseFormat(req);
+        const filter = parseListFilter(req, kind.type, kumaPath(base));
         if (mesh !== undefined) await requireMesh(store, mesh);
-        const r = await store.list({ type: kind.type, mesh, nameContains: page.nameContains, offset: page.offset, size: page.size });
+        const r = await listPage(store, { type: kind.type, mesh, nameContains: page.nameContains }, page, filter);
         return { status: 200, body: listBody(req, page, r.total, listItems(r.items, format)) };
       },
     },
@@ -93,7 +101,8 @@ function kindRoutes(ctx: ApiContext, kind: KindInfo, collection: string, mode: C
       async handle(req) {
         const page = parsePage(req);
         const format = parseFormat(req);
-        const r = await store.list({ type: kind.type, nameContains: page.nameContains, offset: page.offset, size: page.size });
+        const filter = parseListFilter(req, kind.type, `/${collection}`);
+        const r = await listPage(store, { type: kind.type, nameContains: page.nameContains }, page, filter);
         return { status: 200, body: listBody(req, page, r.total, listItems(r.items, format)) };
       },
     });
@@ -110,10 +119,25 @@ function kindRoutes(ctx: ApiContext, kind: KindInfo, collection: string, mode: C
     return write(req);
   };
   routes.push(
-    { ...common, method: 'PUT', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.put, handle: guarded((req) => put(store, kind, req)) },
+    { ...common, method: 'PUT', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.put, handle: guarded((req) => put(store, kind, req, { mode, zone: ctx.zone })) },
     { ...common, method: 'DELETE', path: `${base}/:name`, access: 'admin', errorTitle: TITLES.delete, handle: guarded((req) => del(ctx, kind, req)) },
   );
   return routes;
+}
+
+/** `/meshes/:mesh/x` -> `/meshes/{mesh}/x`, as Kuma names routes in violations. */
+function kumaPath(path: string): string {
+  return path.replace(/:(\w+)/g, '{$1}');
+}
+
+/**
+ * One page of a collection. With a filter the store cannot apply (labels, tags), the collection is
+ * read whole from the store's index, filtered, then paged, so `total` and `next` stay right.
+ */
+async function listPage(store: Store, opts: { type: string; mesh?: string; nameContains?: string }, page: { offset: number; size: number }, filter: ResourceFilter | undefined): Promise<ListResult> {
+  if (!filter) return store.list({ ...opts, offset: page.offset, size: page.size });
+  const all = (await store.list(opts)).items.filter((s) => filter(s.resource));
+  return { total: all.length, items: all.slice(page.offset, page.offset + page.size) };
 }
 
 /**
@@ -157,14 +181,20 @@ function kumaNotFound(err: unknown): unknown {
   return isZonectlError(err) && err.code === 'not-found' ? new NotFoundError(NOT_FOUND) : err;
 }
 
-async function put(store: Store, kind: KindInfo, req: ApiRequest): Promise<ApiResponse> {
+async function put(store: Store, kind: KindInfo, req: ApiRequest, labelCtx: LabelContext): Promise<ApiResponse> {
   const mesh = kind.scope === 'mesh' ? req.params.mesh : undefined;
   const name = req.params.name;
   // Either of Kuma's forms: Universal, or Kubernetes (converted; violations keep its paths).
-  const checked = checkPutBody(await req.body(), { type: kind.type, name, mesh });
+  const checked = checkPutBody(await decodeBody(req, kind), { type: kind.type, name, mesh });
   if (checked.violations.length) throw new ValidationError('Resource is not valid', checked.violations);
-  const resource = { ...checked.resource } as Resource;
+  // Kuma's decoder drops fields its types do not have; so does zonectl, and says which.
+  const { value: known, dropped } = dropUnknownFields(kind.type, checked.resource);
+  const resource = { ...known } as Resource;
   if (kind.scope === 'global') delete resource.mesh;
+  const labelProblems = labelViolations(resource, labelCtx);
+  if (labelProblems.length) throw new ValidationError('Resource is not valid', labelProblems);
+  const labels = computeLabels(kind, resource, labelCtx);
+  if (Object.keys(labels).length) resource.labels = labels;
   const version = expectedVersion(req);
   const write = async () => {
     if (mesh !== undefined) await meshMustExist(store, mesh);
@@ -177,8 +207,33 @@ async function put(store: Store, kind: KindInfo, req: ApiRequest): Promise<ApiRe
   };
   const lock = mesh ?? (kind.type === 'Mesh' ? name : undefined);
   const stored = lock !== undefined ? await store.withLock(meshLock(lock), write) : await write();
-  const warnings = nameWarnings(kind.type, name);
+  const warnings = [...nameWarnings(kind.type, name), ...dropped.map((f) => `${f}: unknown field, ignored`)];
   return { status: stored.created ? 201 : 200, body: warnings.length ? { warnings } : {}, headers: { etag: etag(stored.version) } };
+}
+
+/**
+ * The body as Kuma's decoder sees it: undecodable bodies and meta fields of the wrong JSON type are
+ * 400 `Bad Request`, detail `invalid <Type> object: "<decoder error>"`, no invalid_parameters
+ * (put_dataplanes_05 and _08 goldens; the wording of type errors is Go's encoding/json).
+ */
+async function decodeBody(req: ApiRequest, kind: KindInfo): Promise<unknown> {
+  const bad = (reason: string) => new ValidationError(`invalid ${kind.type} object: ${JSON.stringify(reason)}`, [], 'Bad Request');
+  let body: unknown;
+  try {
+    body = await req.body();
+  } catch (err) {
+    throw err instanceof BodyDecodeError ? bad(err.reason) : err;
+  }
+  const o = body as Record<string, unknown>;
+  if (o.apiVersion === undefined) {
+    for (const field of ['type', 'mesh', 'name']) {
+      const v = o[field];
+      if (v === undefined || v === null || typeof v === 'string') continue;
+      const json = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : Array.isArray(v) ? 'array' : 'object';
+      throw bad(`json: cannot unmarshal ${json} into Go struct field ResourceMeta.${field} of type string`);
+    }
+  }
+  return body;
 }
 
 async function meshMustExist(store: Store, mesh: string): Promise<void> {

@@ -53,7 +53,9 @@ export function parsePage(req: ApiRequest): Page {
   }
   let size = DEFAULT_PAGE_SIZE;
   if (rawSize !== null && rawSize !== '') {
-    if (!/^\d+$/.test(rawSize) || Number(rawSize) < 1) throw new ValidationError('Invalid page size', [{ field: 'size', message: 'invalid format' }], LIST_TITLE);
+    // Go's strconv.Atoi: an optional sign, then digits; zero and negatives are Kuma's "must be greater than 0".
+    if (!/^[+-]?\d+$/.test(rawSize)) throw new ValidationError('Invalid page size', [{ field: 'size', message: 'invalid format' }], LIST_TITLE);
+    if (Number(rawSize) <= 0) throw new ValidationError('Invalid page size', [{ field: 'size', message: 'must be greater than 0' }], LIST_TITLE);
     size = Number(rawSize);
     if (size > MAX_PAGE_SIZE) throw new ValidationError('Invalid page size', [{ field: 'size', message: `invalid page size of ${size}. Maximum page size is ${MAX_PAGE_SIZE}` }], LIST_TITLE);
   }

@@ -84,13 +84,29 @@ function parseText(text: string, contentType: string | undefined): unknown {
   return asObject(value);
 }
 
+/**
+ * A body that does not decode to an object. `reason` is the decoder's own words, which the
+ * resource routes wrap as Kuma does: 400 `Bad Request`, `invalid Mesh object: "<reason>"`.
+ */
+export class BodyDecodeError extends ValidationError {
+  override name = 'BodyDecodeError';
+  constructor(
+    message: string,
+    violations: { field: string; message: string }[],
+    readonly reason: string,
+  ) {
+    super(message, violations, 'Could not process a resource');
+  }
+}
+
 function asObject(v: unknown): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-    throw new ValidationError('the request body must be a JSON object (a resource)', [{ field: '', message: 'must be an object' }], 'Could not process a resource');
+    const got = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+    throw new BodyDecodeError('the request body must be a JSON object (a resource)', [{ field: '', message: 'must be an object' }], `the body must be a JSON object, got ${got}`);
   }
   return v as Record<string, unknown>;
 }
 
 function invalid(format: string, reason: string): ValidationError {
-  return new ValidationError(`the request body is not valid ${format}: ${reason}`, [{ field: '', message: `invalid ${format}: ${reason}` }], 'Could not process a resource');
+  return new BodyDecodeError(`the request body is not valid ${format}: ${reason}`, [{ field: '', message: `invalid ${format}: ${reason}` }], reason);
 }

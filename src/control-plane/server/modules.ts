@@ -5,9 +5,10 @@
 import { dpServerModule } from '../dp-server/module.js';
 import { guiModule } from '../gui/module.js';
 import { resourcesModule } from '../resources/routes.js';
+import { systemViewsModule } from '../resources/system-views.js';
 import { tokensModule } from '../tokens/index.js';
 import { zoneSyncModule } from '../zone-sync/module.js';
 import { systemModule } from './system.js';
 import type { ApiModule } from './types.js';
 
-export const apiModules: ApiModule[] = [systemModule, resourcesModule, tokensModule, dpServerModule, zoneSyncModule, guiModule];
+export const apiModules: ApiModule[] = [systemModule, resourcesModule, systemViewsModule, tokensModule, dpServerModule, zoneSyncModule, guiModule];

@@ -77,7 +77,8 @@ function checkZipkin(v: Violations, field: string, conf: Obj): void {
 
 function checkDatadog(v: Violations, field: string, conf: Obj): void {
   if (str(conf.address) === '') v.add(`${field}.address`, 'cannot be empty');
-  if (conf.port !== undefined) checkPort(v, `${field}.port`, conf.port);
+  // Kuma's ValidatePort on the proto's uint32: a missing port is 0, out of range.
+  checkPort(v, `${field}.port`, conf.port ?? 0);
 }
 
 /** Metrics backends: names, type prometheus and its conf, enabledBackend. */

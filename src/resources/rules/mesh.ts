@@ -3,19 +3,19 @@
  * logging, tracing and metrics backends in mesh-observability.ts. Order follows Kuma's validator
  * (mtls, logging, tracing, metrics, constraints, zoneEgress).
  */
-import { arr, checkDataSource, checkSelectorTags, checkUniqueNames, obj, str, type Obj, type Violations } from './common.js';
+import { arr, checkDataSource, isDnsName, checkSelectorTags, checkUniqueNames, obj, str, type Obj, type Violations } from './common.js';
 import { checkLogging, checkMetrics, checkTracing } from './mesh-observability.js';
 
 const MAX_MTLS_BACKENDS = 1;
 const CA_TYPES = ['builtin', 'provided'];
 // Kuma's ParseDuration for certificate lifetimes: one number and one unit, or "0".
 const CERT_DURATION = /^(\d+)(y|w|d|h|m|s|ms)$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const MAX_BACKEND_NAME_LENGTH = 255;
 
 /** All Mesh rules; appends to `v` in Kuma's order. */
 export function checkMesh(v: Violations, doc: Obj): void {
   const mtls = obj(doc.mtls);
-  if (mtls) checkMtls(v, mtls);
+  if (mtls) checkMtls(v, mtls, str(doc.name) ?? '');
   const logging = obj(doc.logging);
   if (logging) checkLogging(v, logging);
   const tracing = obj(doc.tracing);
@@ -31,28 +31,31 @@ function isValidCertDuration(s: string): boolean {
   return s === '0' || CERT_DURATION.test(s);
 }
 
-function checkMtls(v: Violations, mtls: Obj): void {
+function checkMtls(v: Violations, mtls: Obj, mesh: string): void {
   const backends = arr(mtls.backends);
   if (backends.length > MAX_MTLS_BACKENDS) v.add('mtls.backends', `cannot have more than ${MAX_MTLS_BACKENDS} backends`);
   const names = checkUniqueNames(v, 'mtls.backends', backends);
   backends.forEach((item, i) => {
     const backend = obj(item);
-    if (backend) checkCaBackend(v, `mtls.backends[${i}]`, backend);
+    if (backend) checkCaBackend(v, `mtls.backends[${i}]`, backend, mesh);
   });
   const enabled = str(mtls.enabledBackend);
   if (enabled && !names.has(enabled)) v.add('mtls.enabledBackend', 'has to be set to one of the backends in the mesh');
 }
 
-function checkCaBackend(v: Violations, field: string, backend: Obj): void {
+function checkCaBackend(v: Violations, field: string, backend: Obj, mesh: string): void {
   const type = str(backend.type);
   const name = str(backend.name);
   if (name === '') v.add(`${field}.name`, 'cannot be empty');
   if (type !== undefined && !CA_TYPES.includes(type)) {
     v.add(`${field}.type`, `unknown backend type. Available backends: ${CA_TYPES.map((t) => JSON.stringify(t)).join(', ')}`);
   }
-  // The builtin CA names its secrets and certificate subjects after the backend.
-  if (type === 'builtin' && name && !(name.length <= 63 && DNS_LABEL.test(name))) {
-    v.add(`${field}.name`, "has to be a valid DNS label: lower case alphanumeric characters or '-', starting and ending with an alphanumeric character, at most 63 characters");
+  // The builtin CA names its secrets after the backend: Kuma's builtin manager requires
+  // `<mesh>.ca-builtin-cert-<name>` to be a lower-case DNS name of at most 255 characters.
+  if (type === 'builtin' && name) {
+    const secret = `${mesh}.ca-builtin-cert-${name}`;
+    if (secret.length > MAX_BACKEND_NAME_LENGTH) v.add(`${field}.name`, `Backend name is too long. Max length: ${MAX_BACKEND_NAME_LENGTH}`);
+    if (!isDnsName(secret) || secret !== secret.toLowerCase()) v.add(`${field}.name`, `${JSON.stringify(name)} name must be valid dns name`);
   }
   const rotation = obj(obj(backend.dpCert)?.rotation);
   const expiration = str(rotation?.expiration);

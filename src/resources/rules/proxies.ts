@@ -68,7 +68,8 @@ export function checkZoneIngress(v: Violations, doc: Obj): void {
   });
 }
 
-const PROTOCOLS = ['tcp', 'http', 'http2', 'grpc', 'kafka'];
+// Kuma's ParseProtocol (core_meta): every protocol it knows is valid on an ExternalService.
+const PROTOCOLS = ['tcp', 'http', 'http2', 'grpc', 'kafka', 'tls', 'mysql'];
 
 /** ExternalService: `networking.address` as HOST:PORT, TLS data sources, and its tags (kuma.io/service required). */
 export function checkExternalService(v: Violations, doc: Obj): void {
@@ -84,7 +85,7 @@ export function checkExternalService(v: Violations, doc: Obj): void {
   checkServiceTags(v, 'tags', doc.tags, { requireService: true });
   const tags = obj(doc.tags) ?? {};
   const protocol = tags[PROTOCOL_TAG];
-  if (typeof protocol === 'string' && protocol !== '' && !PROTOCOLS.includes(protocol)) {
+  if (typeof protocol === 'string' && protocol !== '' && !PROTOCOLS.includes(protocol.toLowerCase())) {
     v.add(tagField('tags', PROTOCOL_TAG), `tag "${PROTOCOL_TAG}" has an invalid value "${protocol}". Allowed values: ${PROTOCOLS.join(', ')}`);
   }
   const service = tags[SERVICE_TAG];

@@ -6,6 +6,13 @@ import { configFileFlag, parsePairs } from '../../../cli/config-flags.js';
 import { addControlPlane } from '../../../cli/config-ops.js';
 import { apiHeaders, parseTimeout } from '../../../cli/cp-flags.js';
 import { BaseCommand } from '../../../cli/base.js';
+import { UsageError } from '../../../core/errors.js';
+
+function isHttpUrl(s: string): boolean {
+  if (!URL.canParse(s)) return false;
+  const u = new URL(s);
+  return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+}
 
 export default class ControlPlanesAdd extends BaseCommand {
   static override summary = 'Add a control plane (and a context of the same name) and make it active.';
@@ -26,7 +33,7 @@ export default class ControlPlanesAdd extends BaseCommand {
     headers: Flags.string({ summary: 'Header sent on every request, key=value (repeatable).', multiple: true }),
     'auth-type': Flags.string({ summary: 'Authentication plugin.', options: ['tokens'] }),
     'auth-conf': Flags.string({ summary: 'Configuration of the auth plugin, e.g. token=... (repeatable).', multiple: true, dependsOn: ['auth-type'] }),
-    'skip-check': Flags.boolean({ summary: 'Do not check that the control plane answers.', default: false }),
+    'skip-check': Flags.boolean({ summary: 'Do not check that the control plane answers (and, with --auth-conf, that the token is an admin token).', default: false }),
     'api-timeout': Flags.string({ summary: 'Timeout of the check request (Go duration).', default: '1m' }),
   };
 
@@ -42,6 +49,9 @@ export default class ControlPlanesAdd extends BaseCommand {
       ...(flags['auth-type'] ? { authType: flags['auth-type'], authConf } : {}),
       ...(flags['skip-verify'] ? { skipVerify: true } : {}),
     };
+    if (!isHttpUrl(flags.address)) {
+      throw new UsageError(`--address ${JSON.stringify(flags.address)} is not a valid URL of an API server: give http(s)://host:port, e.g. http://127.0.0.1:5681`);
+    }
     const file = configPath(flags['config-file']);
     const next = addControlPlane(readOrInitConfig(file), flags.name, apiServer, flags.overwrite);
     if (!flags['skip-check']) await this.check(flags.name, apiServer, parseTimeout(flags['api-timeout']));
@@ -59,6 +69,8 @@ export default class ControlPlanesAdd extends BaseCommand {
     });
     try {
       await getIndex(client);
+      // With credentials, prove they work: /config answers only admins (kumactl checks its token too).
+      if (api.authType) await client.request('GET', '/config');
     } finally {
       client.close();
     }

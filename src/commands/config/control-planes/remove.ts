@@ -16,7 +16,11 @@ export default class ControlPlanesRemove extends BaseCommand {
     const name = args.name ?? flags.name;
     if (!name) throw new UsageError('which control plane? pass its name (see zonectl config control-planes list)');
     const { path: file, config } = loadConfig(flags['config-file']);
-    writeConfig(file, removeControlPlane(config, name));
+    const next = removeControlPlane(config, name);
+    writeConfig(file, next);
     this.log(`removed Control Plane ${JSON.stringify(name)}`);
+    // kumactl's second line: which control plane is active now, or that none is.
+    const active = (next.contexts ?? []).find((c) => c.name === next.currentContext)?.controlPlane;
+    this.log(active ? `switched active Control Plane to ${JSON.stringify(active)}` : 'there is no active Control Plane left. Use `zonectl config control-planes add` to add a Control Plane and make it active');
   }
 }
