@@ -40,6 +40,7 @@ describe('control-plane API', () => {
       creationTime: '2019-07-17T18:08:41Z',
       modificationTime: '2019-07-17T18:08:41Z',
       kri: 'kri_ze____ze-1_',
+      labels: { 'kuma.io/proxy-type': 'egress' },
       zone: 'zone-1',
       networking: { address: '10.0.0.1', port: 10002 },
     });
@@ -140,6 +141,7 @@ describe('control-plane API', () => {
       creationTime: '2019-07-17T18:08:41Z',
       modificationTime: '2019-07-17T18:08:41Z',
       kri: 'kri_ze____ze-1_',
+      labels: { 'kuma.io/proxy-type': 'egress' },
       zoneEgress: { zone: 'zone-1', networking: { address: '10.0.0.1', port: 10001 } },
       zoneEgressInsight: { subscriptions },
     };
@@ -161,10 +163,10 @@ describe('control-plane API', () => {
     const cp = await startTestControlPlane(t, { bodyLimit: 64 * 1024 });
     const badJson = await request(`${cp.url}/meshes/m1`, { method: 'PUT', body: '{"type": "Mesh", "name":', headers: { 'content-type': 'application/json' } });
     assert.equal(badJson.status, 400);
-    assert.match((badJson.json as { detail: string }).detail, /^the request body is not valid JSON: /);
+    assert.match((badJson.json as { detail: string }).detail, /^invalid Mesh object: ".+"$/);
     const badYaml = await request(`${cp.url}/meshes/m1`, { method: 'PUT', body: 'type: Mesh\nname: [m1', headers: { 'content-type': 'application/yaml' } });
     assert.equal(badYaml.status, 400);
-    assert.match((badYaml.json as { detail: string }).detail, /^the request body is not valid YAML: /);
+    assert.match((badYaml.json as { detail: string }).detail, /^invalid Mesh object: ".+"$/);
     const yaml = await request(`${cp.url}/meshes/m1`, { method: 'PUT', body: 'type: Mesh\nname: m1\n', headers: { 'content-type': 'application/yaml' } });
     assert.equal(yaml.status, 201, 'a YAML body is accepted');
     const notObject = await request(`${cp.url}/meshes/m2`, { method: 'PUT', body: '[1,2]', headers: { 'content-type': 'application/json' } });
