@@ -4,7 +4,7 @@
  */
 import { parseGoDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
-import { createLogger } from '../core/log.js';
+import { createLogger, type LogFormat } from '../core/log.js';
 import { parseWorkers } from '../egress/proxy.js';
 import type { Listening, RunEgressOptions } from '../egress/run.js';
 import { parseVars } from './apply/vars.js';
@@ -49,6 +49,7 @@ export interface DpRunFlags {
   'idle-timeout': number;
   'tcp-keepalive': number;
   'log-level': string;
+  'log-format'?: string;
   workers: number;
 }
 
@@ -70,7 +71,7 @@ export function egressRunOptions(flags: DpRunFlags, version: string): RunEgressO
     clientHelloTimeoutMs: flags['client-hello-timeout'],
     upstream: { connectTimeoutMs: flags['upstream-connect-timeout'], idleTimeoutMs: flags['idle-timeout'], tcpKeepaliveMs: flags['tcp-keepalive'] },
     workers: flags.workers,
-    logger: createLogger('egress', { level: flags['log-level'] }),
+    logger: createLogger('egress', { level: flags['log-level'], format: flags['log-format'] as LogFormat | undefined }),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { clockFromEnv } from '../core/clock.js';
-import { createLogger } from '../core/log.js';
+import { createLogger, type LogFormat } from '../core/log.js';
 import { resolveRunSettings } from './config.js';
 import { startControlPlane } from './index.js';
 import { redactUrl } from './store/postgres/connect.js';
@@ -17,7 +17,7 @@ export interface RunIo {
 
 export async function runControlPlane(flags: Record<string, unknown>, io: RunIo): Promise<void> {
   const settings = resolveRunSettings(flags);
-  const log = createLogger('control-plane');
+  const log = createLogger('control-plane', { level: flags['log-level'] as string | undefined, format: flags['log-format'] as LogFormat | undefined });
   const postgres = { url: settings.postgresUrl, passwordFile: settings.postgresPasswordFile, maxConnections: settings.postgresMaxConnections };
   const multizone = {
     kdsPort: settings.kdsPort,

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
 import { runControlPlane } from '../../control-plane/run.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../../core/log.js';
 
 // No oclif defaults: a flag that is absent must let ZONECTL_* and the config file through
 // (src/control-plane/config.ts resolves flag > env > config file > default).
@@ -35,6 +36,8 @@ export default class ControlPlaneRun extends BaseCommand {
     'postgres-password-file': Flags.string({ summary: 'With --store postgres: file whose first line is the password (wins over one in the URL). Env: ZONECTL_POSTGRES_PASSWORD_FILE.' }),
     'postgres-max-connections': Flags.integer({ summary: 'With --store postgres: connections this instance opens at most (default 10). Env: ZONECTL_POSTGRES_MAX_CONNECTIONS.', min: 2, max: 1000 }),
     'localhost-is-admin': Flags.boolean({ summary: 'Treat callers from 127.0.0.1/::1 as admins (default on; --no-localhost-is-admin turns it off). Env: ZONECTL_LOCALHOST_IS_ADMIN.', allowNo: true, default: undefined }),
+    'log-level': Flags.string({ summary: 'How much to log (default info). Env: ZONECTL_LOG_LEVEL.', options: [...LOG_LEVELS] }),
+    'log-format': Flags.string({ summary: 'Log lines as json, or text for people (default: text on a terminal, json otherwise).', options: [...LOG_FORMATS] }),
     mode: Flags.string({ summary: 'Mode: standalone (default), global (zone control planes connect to it), or zone (syncs with a global). Env: ZONECTL_MODE.', options: ['standalone', 'global', 'zone'] }),
     'kds-port': Flags.integer({ summary: 'Global: port zone control planes connect to (default 5685). Env: ZONECTL_KDS_PORT.', min: 0, max: 65535 }),
     'kds-address': Flags.string({ summary: 'Global: address of the KDS server (default 127.0.0.1, like the API; 0.0.0.0 for every interface). Env: ZONECTL_KDS_ADDRESS.' }),

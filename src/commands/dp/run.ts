@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base.js';
 import { durationFlag, egressRunOptions, listeningLine, portFlag, workersFlag } from '../../cli/dp-run.js';
 import { runEgress } from '../../egress/run.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../../core/log.js';
 
 export default class DpRun extends BaseCommand {
   static override summary = 'Run the bundled SNI egress proxy.';
@@ -31,7 +32,8 @@ export default class DpRun extends BaseCommand {
     'idle-timeout': Flags.custom<number>({ description: 'Close a relayed connection that carried no byte either way for this long (0s: never).', default: 3_600_000, defaultHelp: async () => '1h', parse: durationFlag('idle-timeout') })(),
     'tcp-keepalive': Flags.custom<number>({ description: 'TCP keepalive on relayed connections, first probe after this idle time (0s: off).', default: 0, defaultHelp: async () => '0s', parse: durationFlag('tcp-keepalive') })(),
     workers: Flags.custom<number>({ description: 'Processes sharing the listener: N, or auto (one per available CPU); 1 runs the proxy in this process.', default: async () => workersFlag('auto'), defaultHelp: async () => 'auto', parse: workersFlag })(),
-    'log-level': Flags.string({ description: 'How much to log.', options: ['debug', 'info', 'warn', 'error'], default: 'info' }),
+    'log-level': Flags.string({ description: 'How much to log.', options: [...LOG_LEVELS], default: 'info' }),
+    'log-format': Flags.string({ description: 'Log lines as json, or text for people (default: text on a terminal, json otherwise).', options: [...LOG_FORMATS] }),
   };
 
   async run(): Promise<void> {

@@ -28,5 +28,25 @@ export function systemModule(ctx: ApiContext): ApiRoute[] {
         },
       }),
     },
+    // Kuma serves these on its diagnostics port (5680); zonectl on the API port, to anyone (a
+    // probe has no token): liveness says the process answers, readiness that it can do its job.
+    { method: 'GET', path: '/healthy', handle: () => ({ status: 200, body: { status: 'ok' } }) },
+    {
+      method: 'GET',
+      path: '/ready',
+      async handle() {
+        const checks: Record<string, string> = {};
+        try {
+          await ctx.store.list({ type: 'Mesh', size: 1 });
+          checks.store = 'ok';
+        } catch (err) {
+          checks.store = `failing: ${(err as Error).message}`;
+        }
+        // The dp-server module records its bound port once it listens.
+        if ('dpPort' in ctx.options || 'dpPortBound' in ctx.options) checks.dpServer = ctx.options.dpPortBound !== undefined ? 'listening' : 'not listening';
+        const ready = Object.values(checks).every((c) => c === 'ok' || c === 'listening');
+        return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', checks } };
+      },
+    },
   ];
 }
