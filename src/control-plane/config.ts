@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors.js';
 import type { CpMode } from '../resources/kds.js';
 import { DEFAULT_KDS_PORT } from '../resources/multizone-protocol.js';
 import { DEFAULTS, type StoreKind } from './index.js';
+import { SERVER_LIMITS_DEFAULTS } from './server/limits.js';
 
 export interface RunSettings {
   apiPort: number;
@@ -46,9 +47,11 @@ export interface RunSettings {
   globalTokenFile?: string;
   /** Zone: CA that signed the global's KDS certificate (the global's `<data-dir>/kds-server/ca.crt`). */
   globalCaCertFile?: string;
+  /** Open connections each listener (API, API TLS, dp-server) accepts; beyond, new ones are closed at once. */
+  maxConnections: number;
 }
 
-type Spec = { key: keyof RunSettings; flag: string; kind: 'port' | 'string' | 'bool' | 'store' | 'count' | 'mode' };
+type Spec = { key: keyof RunSettings; flag: string; kind: 'port' | 'string' | 'bool' | 'store' | 'count' | 'mode' | 'limit' };
 
 export const SETTINGS: Spec[] = [
   { key: 'apiPort', flag: 'api-port', kind: 'port' },
@@ -75,6 +78,7 @@ export const SETTINGS: Spec[] = [
   { key: 'globalAddress', flag: 'global-address', kind: 'string' },
   { key: 'globalTokenFile', flag: 'global-token-file', kind: 'string' },
   { key: 'globalCaCertFile', flag: 'global-ca-cert-file', kind: 'string' },
+  { key: 'maxConnections', flag: 'max-connections', kind: 'limit' },
 ];
 
 /** `api-port` -> `ZONECTL_API_PORT` */
@@ -93,6 +97,7 @@ export function resolveRunSettings(flags: Record<string, unknown>, env: NodeJS.P
     mode: 'standalone',
     kdsPort: DEFAULT_KDS_PORT,
     kdsAddress: '127.0.0.1',
+    maxConnections: SERVER_LIMITS_DEFAULTS.maxConnections,
   };
   const given = new Set<string>();
   for (const s of SETTINGS) {
@@ -161,6 +166,11 @@ function coerce(s: Spec, v: unknown, where: string): unknown {
     case 'count': {
       const n = typeof v === 'number' ? v : /^\d+$/.test(String(v)) ? Number(v) : NaN;
       if (!Number.isInteger(n) || n < 2 || n > 1000) throw new UsageError(`${where}: "${String(v)}" is not a connection count (2-1000)`);
+      return n;
+    }
+    case 'limit': {
+      const n = typeof v === 'number' ? v : /^\d+$/.test(String(v)) ? Number(v) : NaN;
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`${where}: "${String(v)}" is not a positive whole number`);
       return n;
     }
     case 'bool': {

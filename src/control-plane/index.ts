@@ -5,15 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { STATUS_CODES, createServer, type Server } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { UsageError, isZonectlError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { AdminAuth, loadOrCreateAdminToken } from './server/auth.js';
 import { DEFAULT_BODY_LIMIT } from './server/body.js';
+import { applyServerLimits, connectionsCheckingInterval, SERVER_LIMITS_DEFAULTS, type ServerLimits } from './server/limits.js';
 import { problem } from './server/problem.js';
 import { createHandler } from './server/http.js';
 import { apiModules } from './server/modules.js';
@@ -73,6 +74,8 @@ export interface ControlPlaneOptions {
   bodyLimit?: number;
   /** How long stop() waits for in-flight requests before cutting connections (default 10 s). */
   shutdownGraceMs?: number;
+  /** Connection cap and timeouts of the API listeners and the dp-server (server/limits.ts). */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface ControlPlane {
@@ -154,7 +157,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       log,
       deleteGuards: [],
       leadership,
-      options: { dpPort: opts.dpPort ?? DEFAULTS.dpPort, apiAddress, localhostIsAdmin: opts.localhostIsAdmin ?? true, clusterId, ...opts.options },
+      options: { dpPort: opts.dpPort ?? DEFAULTS.dpPort, serverLimits: { ...SERVER_LIMITS_DEFAULTS, ...opts.limits }, apiAddress, localhostIsAdmin: opts.localhostIsAdmin ?? true, clusterId, ...opts.options },
     };
     const router = new Router();
     for (const mod of opts.modules ?? apiModules) {
@@ -166,17 +169,26 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     for (const inst of instances) await inst.start?.();
     const auth = new AdminAuth(adminToken, opts.localhostIsAdmin ?? true);
     const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    const limits: ServerLimits = { ...SERVER_LIMITS_DEFAULTS, ...opts.limits };
     const draining = () => stopping !== undefined;
-    const http = createServer({ keepAliveTimeout: 65_000 }, createHandler({ router, auth, log, bodyLimit, protocol: 'http', draining }));
+    const http = createServer({ connectionsCheckingInterval: connectionsCheckingInterval(limits) }, refuseHttp09(createHandler({ router, auth, log, bodyLimit, protocol: 'http', draining })));
     servers.push(http);
     const url = await listen(http, opts.apiPort ?? DEFAULTS.apiPort, apiAddress, 'http', '--api-port');
     let tlsUrl: string | undefined;
     if (tls) {
-      const https = createHttpsServer({ cert: tls.certPem, key: tls.keyPem, keepAliveTimeout: 65_000 }, createHandler({ router, auth, log, bodyLimit, protocol: 'https', draining }));
+      const https = createHttpsServer({ cert: tls.certPem, key: tls.keyPem, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(limits) }, refuseHttp09(createHandler({ router, auth, log, bodyLimit, protocol: 'https', draining })));
       servers.push(https);
       tlsUrl = await listen(https, opts.apiTlsPort ?? DEFAULTS.apiTlsPort, apiAddress, 'https', '--api-tls-port');
     }
-    for (const s of servers) s.on('clientError', (err: NodeJS.ErrnoException, socket) => socket.writable && socket.end(clientErrorResponse(err)));
+    for (const s of servers) {
+      applyServerLimits(s, limits, log, s === http ? 'api' : 'api-tls');
+      s.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+        if (!socket.writable) return void socket.destroy();
+        socket.end(clientErrorResponse(err));
+        // end() waits for the client to read the answer; one that never does must not keep the socket.
+        socket.setTimeout(CLIENT_ERROR_LINGER_MS, () => socket.destroy());
+      });
+    }
     log.info({ url, tlsUrl, mode: ctx.mode, zone: ctx.zone, store: typeof opts.store === 'object' ? 'custom' : (opts.store ?? DEFAULTS.store), instanceId: ctx.instanceId }, 'control plane started');
     return {
       url,
@@ -197,12 +209,27 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   }
 }
 
+const CLIENT_ERROR_LINGER_MS = 2000;
+
 /** A request node:http cannot parse (bad request line, headers too large) still gets problem details. */
 function clientErrorResponse(err: NodeJS.ErrnoException): string {
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const title = STATUS_CODES[status] ?? 'Bad Request';
   const body = JSON.stringify(problem(status, title, `the request is not valid HTTP/1.1 (${err.code ?? err.message}); nothing was changed`));
   return `HTTP/1.1 ${status} ${title}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/**
+ * node:http accepts HTTP/0.9 request lines (`GET /path` with no version) and answers them as
+ * HTTP/1.1; nothing legitimate sends one, and proxies and smuggling attempts treat them apart.
+ */
+function refuseHttp09(handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (req.httpVersionMajor >= 1) return handler(req, res);
+    const body = JSON.stringify(problem(505, 'HTTP Version Not Supported', 'HTTP/0.9 requests are not served: send HTTP/1.1 (curl, kumactl and zonectl do)'));
+    res.writeHead(505, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  };
 }
 
 function listen(server: Server, port: number, address: string, proto: string, flag: string): Promise<string> {

@@ -27,7 +27,7 @@ export async function runControlPlane(flags: Record<string, unknown>, io: RunIo)
     globalCaCertFile: settings.globalCaCertFile,
   };
   const dataDir = settings.inMemory ? undefined : settings.dataDir;
-  const cp = await startControlPlane({ ...settings, dataDir, postgres, clock: clockFromEnv(), log, options: { dpAddress: settings.dpAddress, ...multizone, ...dpServerTlsOptions(settings), ...zoneTokenRunOptions(flags) } });
+  const cp = await startControlPlane({ ...settings, dataDir, postgres, limits: { maxConnections: settings.maxConnections }, clock: clockFromEnv(), log, options: { dpAddress: settings.dpAddress, ...multizone, ...dpServerTlsOptions(settings), ...zoneTokenRunOptions(flags) } });
   io.out(`zonectl control plane listening on ${cp.url}${cp.tlsUrl ? ` and ${cp.tlsUrl}` : ''}`);
   const where = settings.store === 'sqlite' ? ` (${join(settings.dataDir, 'store.db')})` : settings.store === 'postgres' ? ` (${redactUrl(settings.postgresUrl ?? '')})` : '';
   const zone = settings.mode === 'global' ? 'mode: global' : `${settings.mode === 'zone' ? 'mode: zone; ' : ''}zone: ${settings.zone}`;

@@ -12,6 +12,7 @@ import type { Logger } from '../core/log.js';
 import { renderTemplate } from '../resources/load.js';
 import type { UpstreamSettings } from '../resources/egress-config.js';
 import type { Resource } from '../resources/types.js';
+import { parseCpAddress } from './cp-session-http.js';
 import { startCpSession, type CpSession } from './cp-session.js';
 import type { ProxyHandle } from './egress.js';
 import { startProxy } from './proxy.js';
@@ -81,6 +82,8 @@ export function renderZoneEgress(path: string, vars: Record<string, string> = {}
 
 /** Starts proxy and session; the caller decides how long to run (see runEgressFromControlPlane). */
 export async function startEgressFromControlPlane(opts: EgressFromCpOptions): Promise<EgressFromCp> {
+  // Before listening: a bad --cp-address is a usage error, not a proxy that waits forever.
+  for (const a of opts.cpAddress.split(',')) if (a.trim()) parseCpAddress(a.trim());
   const resource = renderZoneEgress(opts.dataplaneFile, opts.dataplaneVars);
   const tokenText = () => readText(opts.tokenFile, 'token file', '--dataplane-token-file');
   if (!tokenText().trim()) throw new UsageError(`token file ${opts.tokenFile} is empty; write one with: zonectl generate zone-token --scope egress ... > ${opts.tokenFile}`);

@@ -7,12 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { ForbiddenError, UnauthorizedError, ValidationError } from '../core/errors.js';
+import { ForbiddenError, NotFoundError, UnauthorizedError, UsageError, ValidationError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import type { EgressSnapshot } from '../resources/egress-config.js';
 import { EGRESS_PROTOCOL_PATHS, type AckRequest, type BootstrapRequest, type BootstrapResponse, type StreamMessage } from '../resources/egress-protocol.js';
 import type { Resource } from '../resources/types.js';
-import { CpHttp } from './cp-session-http.js';
+import { CpHttp, DEFAULT_CP_REQUEST_TIMEOUT_MS } from './cp-session-http.js';
 
 /** `skipped`: applied without these parts (field path: reason); reported to the control plane as a reject. */
 export type SnapshotVerdict = { ok: true; skipped?: string[] } | { ok: false; reason: string };
@@ -43,6 +43,8 @@ export interface CpSessionOptions {
   /** Backoff between attempts: doubling from initialMs up to maxMs, with equal jitter. */
   backoff?: { initialMs?: number; maxMs?: number };
   random?: () => number;
+  /** Deadline of each request to the control plane (default 10 s, cp-session-http.ts). */
+  requestTimeoutMs?: number;
 }
 
 export interface CpSession {
@@ -57,14 +59,19 @@ export interface CpSession {
   close(): Promise<void>;
 }
 
+function formatDelay(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 /** Backoff delay for attempt n (0-based): half fixed, half random, so egresses spread out. */
 export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
+/** Permanent: a wrong token, resource or address does not fix itself by retrying. */
 function isFatal(err: unknown): boolean {
-  return err instanceof UnauthorizedError || err instanceof ForbiddenError || err instanceof ValidationError;
+  return err instanceof UnauthorizedError || err instanceof ForbiddenError || err instanceof ValidationError || err instanceof UsageError;
 }
 
 export function startCpSession(opts: CpSessionOptions): CpSession {
@@ -75,7 +82,7 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
     .split(',')
     .map((a) => a.trim())
     .filter(Boolean)
-    .map((cpAddress) => new CpHttp({ cpAddress, ca, skipVerify: opts.skipVerify }));
+    .map((cpAddress) => new CpHttp({ cpAddress, ca, skipVerify: opts.skipVerify, requestTimeoutMs: opts.requestTimeoutMs }));
   let current = 0;
   let http = endpoints[0];
   const failover = () => {
@@ -83,6 +90,7 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
     current = (current + 1) % endpoints.length;
     http = endpoints[current];
   };
+  const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_CP_REQUEST_TIMEOUT_MS;
   const initialMs = opts.backoff?.initialMs ?? 500;
   const maxMs = opts.backoff?.maxMs ?? 30_000;
   const random = opts.random ?? Math.random;
@@ -109,7 +117,16 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
 
   async function bootstrap(): Promise<void> {
     const body: BootstrapRequest = { proxyType: 'egress', dataplaneResource: opts.zoneEgress, version: { kumaDp: { version: opts.version } } };
-    const res = await http.json<BootstrapResponse>('POST', EGRESS_PROTOCOL_PATHS.bootstrap, token(), body);
+    let res: BootstrapResponse;
+    try {
+      res = await http.json<BootstrapResponse>('POST', EGRESS_PROTOCOL_PATHS.bootstrap, token(), body);
+    } catch (err) {
+      // Every dp-server serves POST /bootstrap: whatever answers 404 to it is something else.
+      if (err instanceof NotFoundError) {
+        throw new UsageError(`--cp-address ${http.base.origin} is not a zonectl dp-server (POST ${EGRESS_PROTOCOL_PATHS.bootstrap} answered: ${err.message}); is it the API's port? The dp-server listens on 5678 by default, as 'zonectl control-plane run' prints`);
+      }
+      throw err;
+    }
     log.info({ egress: res.name, zone: res.zone, controlPlane: res.controlPlane.instanceId }, 'registered with the control plane');
   }
 
@@ -154,7 +171,8 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
     let buf = '';
     let streamId = '';
     let idle: NodeJS.Timeout | undefined;
-    let idleMs = 0;
+    // Until the hello says how often to expect heartbeats, the request timeout applies.
+    let idleMs = requestTimeoutMs;
     let queue = Promise.resolve();
     const armIdle = () => {
       if (!idleMs) return;
@@ -162,6 +180,7 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
       idle = setTimeout(() => res.destroy(new Error(`no data from the control plane for ${idleMs} ms`)), idleMs);
     };
     res.setEncoding('utf8');
+    armIdle();
     try {
       for await (const chunk of res) {
         armIdle();
@@ -195,6 +214,7 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
 
   async function loop(): Promise<void> {
     let attempt = 0;
+    let failure: string | undefined;
     while (!stopped) {
       setState('connecting');
       abort = new AbortController();
@@ -207,12 +227,16 @@ export function startCpSession(opts: CpSessionOptions): CpSession {
       } catch (err) {
         if (stopped) break;
         if (isFatal(err)) throw err;
-        log.warn({ err: (err as Error).message, egress: name }, 'control plane session failed; keeping the current config and retrying');
+        failure = (err as Error).message;
       }
       failover();
       if (stopped) break;
       setState('disconnected');
       const delay = backoffDelay(attempt++, initialMs, maxMs, random);
+      if (failure !== undefined) {
+        log.warn({ err: failure, egress: name, attempt, retryInMs: delay }, `control plane session failed (attempt ${attempt}); keeping the current config and retrying in ${formatDelay(delay)}`);
+        failure = undefined;
+      }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         wake = () => (clearTimeout(t), resolve());

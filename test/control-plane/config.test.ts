@@ -22,6 +22,7 @@ test('control-plane run settings: defaults, then config file, then ZONECTL_* env
     kdsPort: 5685,
     kdsAddress: '127.0.0.1',
     inMemory: false,
+    maxConnections: 10_000,
   });
   const file = join(tmpDir(t), 'cp.yaml');
   writeFileSync(file, 'api-port: 7000\nzone: file-zone\nlocalhostIsAdmin: false\ndp-port: 7001\n');
@@ -45,6 +46,7 @@ test('control-plane run settings: bad values are usage errors that name their so
   fails({ config: join(file, 'missing') }, {}, /cannot read the config file/);
   fails({}, { ZONECTL_API_PORT: '70000' }, /ZONECTL_API_PORT: "70000" is not a port/);
   fails({}, { ZONECTL_LOCALHOST_IS_ADMIN: 'maybe' }, /ZONECTL_LOCALHOST_IS_ADMIN: "maybe" is not a boolean/);
+  fails({ 'max-connections': '0' }, {}, /--max-connections: "0" is not a positive whole number/);
   fails({}, { ZONECTL_STORE: 'etcd' }, /unknown store "etcd"; use sqlite, memory or postgres/);
   writeFileSync(file, '- a list\n');
   fails({ config: file }, {}, /must be a mapping of settings/);

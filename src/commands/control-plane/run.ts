@@ -44,6 +44,7 @@ export default class ControlPlaneRun extends BaseCommand {
     'global-address': Flags.string({ summary: "Zone: the global's KDS address, https://HOST:5685. Env: ZONECTL_GLOBAL_ADDRESS." }),
     'global-token-file': Flags.string({ summary: 'Zone: file with a zone token of scope cp minted on the global. Env: ZONECTL_GLOBAL_TOKEN_FILE.' }),
     'global-ca-cert-file': Flags.string({ summary: "Zone: CA of the global's KDS certificate (its <data-dir>/kds-server/ca.crt). Env: ZONECTL_GLOBAL_CA_CERT_FILE." }),
+    'max-connections': Flags.integer({ summary: 'Open connections each listener (API, API TLS, dp-server) accepts (default 10000); beyond, new ones are closed at once. Env: ZONECTL_MAX_CONNECTIONS.', min: 1 }),
     config: Flags.string({ summary: 'YAML/JSON file with these settings (keys as the flag names). Env: ZONECTL_CP_CONFIG (ZONECTL_CONFIG is the CLI config file).' }),
     'allow-unbounded-tokens': Flags.boolean({ summary: "Mint Kuma's 10-year zone tokens when POST /tokens/zone has no validFor (default: refuse). Env: ZONECTL_ALLOW_UNBOUNDED_TOKENS.", env: 'ZONECTL_ALLOW_UNBOUNDED_TOKENS', default: false }),
     'zone-token-public-key': Flags.string({ summary: 'KID=FILE: also accept zone tokens signed elsewhere (e.g. by a Kuma global control plane) with this public key (PEM, PKCS#1 or PKIX). Repeatable.', multiple: true }),

@@ -8,6 +8,7 @@ import { ConflictError, UsageError } from '../../core/errors.js';
 import { signingKeySerial } from '../../tokens/index.js';
 import { parseGoDuration } from '../../core/duration.js';
 import { ensureMeshCa, issueWorkloadCertificate } from '../ca/index.js';
+import type { ServerLimits } from '../server/limits.js';
 import type { ApiContext, ApiModuleInstance, ApiRoute } from '../server/types.js';
 import { zoneTokenService } from '../tokens/index.js';
 import { fetchEgressAdmin, type EgressAdminView } from './admin-fetch.js';
@@ -28,6 +29,8 @@ export interface DpServerModuleOptions {
   /** PEM files of the CA to issue the server certificate from (`--dp-server-ca-cert/-key`). */
   dpServerCaCertFile?: string;
   dpServerCaKeyFile?: string;
+  /** The control plane's connection cap and timeouts (set by startControlPlane). */
+  serverLimits?: ServerLimits;
 }
 
 /** The module options of the `--dp-server-*` settings. */
@@ -69,6 +72,7 @@ export function dpServerModule(ctx: ApiContext): ApiModuleInstance {
         tlsCa: opts.dpServerCaCertFile && opts.dpServerCaKeyFile ? { certFile: opts.dpServerCaCertFile, keyFile: opts.dpServerCaKeyFile } : undefined,
         authenticate: (token) => service.verifier.verify(token, 'egress'),
         createMeshCa: ctx.mode !== 'zone',
+        limits: opts.serverLimits,
       });
       const server = dp;
       ctx.leadership?.onLeaderTick(async () => {

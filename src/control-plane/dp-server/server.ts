@@ -18,6 +18,7 @@ import { assertDepth } from '../../resources/limits.js';
 import { validateResource } from '../../resources/validate.js';
 import { EgressConfigSource } from '../egress-config/from-store.js';
 import type { Store } from '../store/types.js';
+import { applyServerLimits, connectionsCheckingInterval, SERVER_LIMITS_DEFAULTS, type ServerLimits } from '../server/limits.js';
 import { bearer, readJson, sendError, sendJson } from './http.js';
 import { SnapshotHub } from './hub.js';
 import { InsightRecorder } from './insights.js';
@@ -54,6 +55,8 @@ export interface DpServerOptions {
   createMeshCa?: boolean;
   /** Resource validation (defaults to the shared validator). */
   validate?: (doc: unknown) => Violation[];
+  /** Connection cap and timeouts (server/limits.ts); the idle timeout is at least 3 heartbeats. */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface DpServer {
@@ -235,7 +238,10 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     sendJson(res, 200, {});
   }
 
-  const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+  const limits: ServerLimits = { ...SERVER_LIMITS_DEFAULTS, ...opts.limits };
+  // A config stream is silent between heartbeats; only a stream silent for longer is dead.
+  limits.idleTimeoutMs = Math.max(limits.idleTimeoutMs, 3 * heartbeatMs);
+  const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(limits) }, (req, res) => {
     // `new URL` throws on request targets like `//[`; a throw here would be uncaught and end the process.
     const url = URL.canParse(req.url ?? '/', 'https://dp-server') ? new URL(req.url ?? '/', 'https://dp-server') : undefined;
     const route = `${req.method} ${url?.pathname ?? String(req.url).slice(0, 200)}`;
@@ -254,6 +260,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
       sendError(res, err);
     });
   });
+  applyServerLimits(server, limits, log, 'dp-server');
   // Raw sockets, so close() also ends connections still in their TLS handshake (which the HTTP
   // layer's closeAllConnections() does not know about yet).
   const sockets = new Set<Socket>();

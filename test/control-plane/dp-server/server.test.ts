@@ -69,3 +69,23 @@ describe('dp-server authentication beyond bootstrap', () => {
     assert.equal(dp.streams(), 0);
   });
 });
+
+test('the dp-server refuses connections beyond its cap and closes TLS handshakes that never finish', async (t) => {
+  const net = await import('node:net');
+  const { dp } = await startCp(t, { limits: { maxConnections: 2, headersTimeoutMs: 1500 } });
+  const open = async () => {
+    const s = net.connect({ host: '127.0.0.1', port: dp.port });
+    s.on('error', () => {});
+    t.after(() => s.destroy());
+    await once(s, 'connect');
+    return s;
+  };
+  const held = [await open(), await open()];
+  const third = await open();
+  await once(third, 'close');
+  assert.deepEqual(held.map((s) => s.destroyed), [false, false], 'the excess connection is closed first, at once');
+  // The two held ones never start their TLS handshake: closed at the handshake timeout.
+  await Promise.all(held.map((s) => once(s, 'close')));
+  const e = RecordingSession.start(t, `https://127.0.0.1:${dp.port}`, dp.caPem, 'e1');
+  await e.session.ready;
+});
