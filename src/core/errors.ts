@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'usage'
   | 'unavailable'
   | 'bad-gateway'
+  | 'too-many-requests'
   | 'internal';
 
 /** Exit codes of the CLI: 0 ok, 1 operational failure, 2 usage, 3 input rejected. */
@@ -107,6 +108,20 @@ export class UnavailableError extends ZonectlError {
   readonly status = 503;
   readonly exitCode = ExitCode.failure;
   override name = 'UnavailableError';
+}
+
+/** A client over its rate limit: 429, retry after `retryAfterSeconds`. */
+export class TooManyRequestsError extends ZonectlError {
+  readonly code = 'too-many-requests';
+  readonly status = 429;
+  readonly exitCode = ExitCode.failure;
+  override name = 'TooManyRequestsError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
 }
 
 /** Something the control plane fetched for the caller (an egress's admin API) misbehaved: 502. */

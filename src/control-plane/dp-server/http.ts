@@ -1,6 +1,6 @@
 /** Small HTTP helpers of the dp-server: problem details (Kuma's shape), bodies, bearer tokens. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isZonectlError, UnauthorizedError, ValidationError, type ZonectlError } from '../../core/errors.js';
+import { isZonectlError, TooManyRequestsError, UnauthorizedError, ValidationError, type ZonectlError } from '../../core/errors.js';
 import { assertDepth } from '../../resources/limits.js';
 import { PayloadTooLargeError } from '../server/problem.js';
 
@@ -12,6 +12,7 @@ const TITLES: Record<number, string> = {
   405: 'Method not Allowed',
   409: 'Conflict',
   413: 'Payload Too Large',
+  429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
 
@@ -36,6 +37,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
   const title = e instanceof ValidationError ? e.title : (TITLES[status] ?? 'Internal Server Error');
   // The rest of an oversized body is not read: the connection cannot be reused.
   if (status === 413) res.setHeader('connection', 'close');
+  if (err instanceof TooManyRequestsError) res.setHeader('retry-after', String(err.retryAfterSeconds));
   const body: Record<string, unknown> = { type: '/std-errors', status, title, detail };
   if (e instanceof ValidationError && e.violations.length) body.invalid_parameters = e.violations.map((v) => ({ field: v.field, reason: v.message }));
   body.details = detail;

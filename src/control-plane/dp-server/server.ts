@@ -21,6 +21,7 @@ import type { Store } from '../store/types.js';
 import { applyServerLimits, connectionsCheckingInterval, SERVER_LIMITS_DEFAULTS, type ServerLimits } from '../server/limits.js';
 import { bearer, readJson, sendError, sendJson } from './http.js';
 import { SnapshotHub } from './hub.js';
+import { Registrations, tokenIdOf, type RegistrationLimits } from './registrations.js';
 import { InsightRecorder } from './insights.js';
 import { ensureDpServerTls, type DpServerTls } from './tls.js';
 
@@ -57,6 +58,8 @@ export interface DpServerOptions {
   validate?: (doc: unknown) => Violation[];
   /** Connection cap and timeouts (server/limits.ts); the idle timeout is at least 3 heartbeats. */
   limits?: Partial<ServerLimits>;
+  /** What one zone token may register, and how fast (registrations.ts). */
+  registrationLimits?: Partial<RegistrationLimits>;
 }
 
 export interface DpServer {
@@ -103,6 +106,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   const hub = new SnapshotHub({ store: opts.store, source, logger: log, debounceMs: opts.debounceMs });
   const insights = new InsightRecorder(opts.store, clock, log);
   const streams = new Map<string, OpenStream>();
+  const registrations = new Registrations(opts.registrationLimits);
   let closing = false;
 
   function write(s: OpenStream, msg: StreamMessage): void {
@@ -153,7 +157,9 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   });
 
   async function bootstrap(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    await opts.authenticate(bearer(req));
+    const token = bearer(req);
+    const tokenId = tokenIdOf(await opts.authenticate(token), token);
+    registrations.admitBootstrap(tokenId);
     const body = (await readJson(req, MAX_BOOTSTRAP_BODY)) as Record<string, unknown> | null;
     if (body === null || typeof body !== 'object') throw new ValidationError('bootstrap request must be a JSON object', [], 'Bad Request');
     if (body.proxyType !== undefined && body.proxyType !== 'egress') {
@@ -180,6 +186,8 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     delete r.modificationTime;
     const violations = validate(r);
     if (violations.length) throw new ValidationError('Resource is not valid', violations);
+    registrations.checkOwner(r.name, tokenId);
+    registrations.register(r.name, tokenId);
     await opts.store.upsert(r);
     const version = (body.version as { kumaDp?: { version?: unknown } } | undefined)?.kumaDp?.version;
     log.info({ egress: r.name, zone: opts.zone, version }, 'zone egress bootstrapped');
@@ -189,6 +197,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
 
   async function stream(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const auth = (await opts.authenticate(bearer(req))) as { kid?: unknown } | undefined;
+    const tokenId = tokenIdOf(auth, bearer(req));
     const name = url.searchParams.get('name') ?? '';
     if (!name) throw new ValidationError('Resource is not valid', [{ field: 'name', message: 'query parameter name (the ZoneEgress name) is required' }]);
     try {
@@ -200,6 +209,9 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     if (closing) throw new UnavailableError('control plane is shutting down: reconnect to another instance or retry');
     // The egress may have gone during the awaits above: its 'close' already fired, so nothing would end this stream.
     if (req.socket.destroyed) return;
+    // Checked after the awaits, so two streams racing for one name cannot both pass.
+    registrations.checkOwner(name, tokenId);
+    registrations.streamOpened(name, tokenId);
     const id = randomUUID();
     res.writeHead(200, { 'content-type': NDJSON, 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     res.flushHeaders();
@@ -212,6 +224,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     res.on('close', () => {
       clearInterval(s.heartbeat);
       streams.delete(id);
+      registrations.streamClosed(name, tokenId);
       void insights.record(name, id, 'disconnected');
       log.info({ egress: name, stream: id }, 'egress config stream closed');
     });

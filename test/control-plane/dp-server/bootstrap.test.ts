@@ -133,3 +133,37 @@ test('a dp port already in use is reported with the flag to change', async (t) =
       err instanceof UsageError && err.message === `--dp-port ${dp.port}: the dp-server cannot listen on 127.0.0.1:${dp.port}: EADDRINUSE (is another control plane running? pick another --dp-port, or 0 for a free one)`,
   );
 });
+
+describe('abuse by a token holder', () => {
+  // Two valid tokens with their own jti (what the real verifier returns as claims).
+  const twoTokens = async (token: string) => {
+    if (token === 'tok-a' || token === 'tok-b') return { kid: 1, claims: { jti: token.slice(4), Zone: 'zone-1', Scope: ['egress'] } };
+    throw new UnauthorizedError('invalid zone token');
+  };
+
+  test("a connected egress's name cannot be re-registered with another token; it can once that egress is gone", async (t) => {
+    const { store, dp, url } = await startCp(t, { authenticate: twoTokens });
+    await store.create(MESH);
+    const a = RecordingSession.start(t, url, dp.caPem, 'e1', 'tok-a');
+    await a.session.ready;
+    const hijack = await post(url, dp.caPem, '/bootstrap', 'tok-b', bootstrapBody({ ...zoneEgress('e1'), networking: { address: '203.0.113.9', port: 10002, admin: { port: 9901 } } }));
+    assert.equal(hijack.status, 409);
+    assert.equal(hijack.body.detail, 'zone egress e1 is connected with another zone token; a second egress cannot register under its name while it is connected (give this one its own name)');
+    assert.equal(((await store.get({ type: 'ZoneEgress', name: 'e1' })).resource.networking as { address: string }).address, '127.0.0.1', 'its address is unchanged');
+    await a.session.close();
+    while (dp.streams() > 0) await new Promise((r) => setTimeout(r, 10));
+    assert.equal((await post(url, dp.caPem, '/bootstrap', 'tok-b', bootstrapBody(zoneEgress('e1')))).status, 200);
+  });
+
+  test('one token registers a bounded number of egresses (403 beyond), and its bootstraps are rate-limited (429 with Retry-After)', async (t) => {
+    const { dp, url } = await startCp(t, { authenticate: twoTokens, registrationLimits: { maxEgressesPerToken: 2, bootstrapBurst: 4, bootstrapsPerSecond: 0.5 } });
+    for (const name of ['n1', 'n2', 'n1']) assert.equal((await post(url, dp.caPem, '/bootstrap', 'tok-a', bootstrapBody(zoneEgress(name)))).status, 200);
+    const third = await post(url, dp.caPem, '/bootstrap', 'tok-a', bootstrapBody(zoneEgress('n3')));
+    assert.equal(third.status, 403);
+    assert.equal(third.body.detail, 'this zone token (jti a) already registered 2 zone egresses, the most one token may register; generate another token for more');
+    const limited = await post(url, dp.caPem, '/bootstrap', 'tok-a', bootstrapBody(zoneEgress('n1')));
+    assert.equal(limited.status, 429);
+    assert.match(String(limited.body.detail), /^too many bootstraps with this zone token \(jti a\): at most 4 at once and 0\.5 per second; retry in \d+ s$/);
+    assert.equal((await post(url, dp.caPem, '/bootstrap', 'tok-b', bootstrapBody(zoneEgress('m1')))).status, 200, 'other tokens are not affected');
+  });
+});

@@ -60,7 +60,7 @@ test('a connection with no byte either way is closed at the idle timeout', async
   const cp = await startTestControlPlane(t, { limits: { idleTimeoutMs: 300 } });
   const c = await client(t, cp.url);
   const started = Date.now();
-  c.sock.write('PUT /meshes/m1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{');
+  c.sock.write(`PUT /meshes/m1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${cp.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{`);
   await once(c.sock, 'end');
   assert.equal(c.got(), '', 'closed without an answer');
   const took = Date.now() - started;
