@@ -23,7 +23,6 @@ test('control-plane run settings: defaults, then config file, then ZONECTL_* env
     kdsAddress: '127.0.0.1',
     inMemory: false,
     maxConnections: 10_000,
-    inMemory: false,
   });
   const file = join(tmpDir(t), 'cp.yaml');
   writeFileSync(file, 'api-port: 7000\nzone: file-zone\nlocalhostIsAdmin: false\ndp-port: 7001\n');
