@@ -15,8 +15,10 @@ export const KIND_SCHEMAS = {
   ZoneIngress: 'zoneingress.schema.json',
   ExternalService: 'externalservice.schema.json',
   GlobalSecret: 'globalsecret.schema.json',
+  MeshTrafficPermission: 'meshtrafficpermission.schema.json',
+  MeshAccessLog: 'meshaccesslog.schema.json',
 };
-const SHARED = ['meta.schema.json'];
+export const SHARED = ['meta.schema.json', 'policy.schema.json'];
 const BASE = 'https://zonectl.dev/schemas/';
 const STRICT_BASE = 'https://zonectl.dev/schemas/strict/';
 

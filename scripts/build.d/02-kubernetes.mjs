@@ -11,7 +11,7 @@
 // validation; unknown fields are preserved, as zonectl's default (non --strict) validation allows.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KIND_SCHEMAS } from './01-schemas.mjs';
+import { KIND_SCHEMAS, SHARED } from './01-schemas.mjs';
 
 const META_KEYS = new Set(['type', 'name', 'mesh', 'labels', 'creationTime', 'modificationTime', 'kri']);
 const KEEP = ['description', 'enum', 'minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'nullable'];
@@ -20,7 +20,7 @@ const K8S_FORMATS = new Set(['int32', 'int64', 'float', 'double', 'byte', 'date'
 
 function loadSchemas(dir) {
   const byId = new Map();
-  for (const f of ['meta.schema.json', ...Object.values(KIND_SCHEMAS)]) {
+  for (const f of [...SHARED, ...Object.values(KIND_SCHEMAS)]) {
     const s = JSON.parse(readFileSync(join(dir, f), 'utf8'));
     byId.set(f, s);
   }

@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import type { Logger } from '../core/log.js';
 import { parseClientHello } from './client-hello.js';
 import type { LineSinks } from './lines.js';
+import { authorize } from './enforce.js';
 import type { EgressMetrics, EndpointCounters, RejectReason } from './metrics.js';
 import { relay, UpstreamReader } from './relay.js';
 import { pickEndpoint, type CompiledPassthrough, type RouteTable } from './route-table.js';
@@ -303,6 +304,7 @@ export function attachTerminator(ctx: DataPathContext): void {
       ctx.metrics.reject('client-cert');
       return void tlsSock.destroy();
     }
+    if (authorize(ctx.metrics, ctx.log, r, tlsSock, peer.subjectaltname).action === 'deny') return;
     ctx.metrics.opened(sni);
     ctx.live.add(tlsSock);
     const started = performance.now();

@@ -11,6 +11,7 @@ import type { EgressSnapshot, UpstreamSettings } from '../resources/egress-confi
 import { createAdminServer, type AdminSource, type ReadyState } from './admin.js';
 import { attachTerminator, HelloDeadlines, onConnection, type DataPathContext } from './data-path.js';
 import { LineWriters, type LineSinks } from './lines.js';
+import { revokeDenied } from './enforce.js';
 import { EgressMetrics, REJECT_REASONS, type RejectReason, type RouteCounters } from './metrics.js';
 import { compileSnapshot, type RouteTable } from './route-table.js';
 import { UPSTREAM_DEFAULTS, UpstreamTimers, type ResolvedUpstreamSettings } from './upstream-timers.js';
@@ -126,6 +127,8 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   const defaults: ResolvedUpstreamSettings = { ...UPSTREAM_DEFAULTS, ...opts.upstream };
   let upstreamSettings = defaults;
   const ownLines = new LineWriters();
+  // Upstream and terminated TLS sockets (DataPathContext.live); applySnapshot() re-checks them.
+  const live = new Set<net.Socket | tls.TLSSocket>();
 
   const applySnapshot = (snapshot: EgressSnapshot, applyOpts: ApplyOptions = {}): ApplyResult => {
     const version = typeof snapshot?.version === 'string' ? snapshot.version : '';
@@ -147,6 +150,11 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
       return { ok: true, version, skipped: res.skipped };
     }
     log.info({ version, routes: res.table.routes.size, meshes: res.table.identities.size }, 'applied routes snapshot');
+    if (!snapshot.permissions && res.table.routes.size > 0 && [...res.table.routes.values()].some((r) => r.kind === 'terminating')) {
+      log.warn({ version }, 'no permissions section: every client certificate of the mesh may use every external service');
+    }
+    // Connections a new policy denies are closed now, not when they end.
+    revokeDenied(live, res.table, metrics, log);
     return { ok: true, version };
   };
   if (opts.snapshot) {
@@ -174,7 +182,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     clientHelloTimeoutMs,
     terminator,
     random: opts.random ?? Math.random,
-    live: new Set(),
+    live,
     forceClosed: false,
     deadlines: new HelloDeadlines(clientHelloTimeoutMs),
     upstream: new UpstreamTimers(() => upstreamSettings),

@@ -7,8 +7,11 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 
 /** Why a connection was closed before any byte reached an upstream. */
-export type RejectReason = 'not-tls' | 'malformed' | 'too-large' | 'timeout' | 'no-sni' | 'unknown-sni' | 'client-cert' | 'draining';
-export const REJECT_REASONS: RejectReason[] = ['not-tls', 'malformed', 'too-large', 'timeout', 'no-sni', 'unknown-sni', 'client-cert', 'draining'];
+export type RejectReason = 'not-tls' | 'malformed' | 'too-large' | 'timeout' | 'no-sni' | 'unknown-sni' | 'client-cert' | 'denied' | 'draining';
+export const REJECT_REASONS: RejectReason[] = ['not-tls', 'malformed', 'too-large', 'timeout', 'no-sni', 'unknown-sni', 'client-cert', 'denied', 'draining'];
+
+/** MeshTrafficPermission decisions (permissions.ts DecisionAction). */
+export type PermissionDecision = 'allow' | 'deny' | 'shadow-deny';
 
 /** How a routed connection ended. */
 export type Outcome = 'closed' | 'error' | 'upstream-connect-failed' | 'drained';
@@ -45,6 +48,8 @@ export class EgressMetrics {
   readonly endpoints = new Map<string, EndpointCounters>();
   private readonly latency = new Map<string, LatencyHistogram>();
   private readonly endpointCache = new WeakMap<object, EndpointCounters>();
+  /** Permission decisions per route (SNI); `revoked` counts open connections a new policy closed. */
+  readonly decisions = new Map<string, Record<PermissionDecision | 'revoked', number>>();
   accepted = 0;
   upstreamConnectFailures = 0;
 
@@ -119,6 +124,17 @@ export class EgressMetrics {
         }
       },
     });
+    const decisions = this.decisions;
+    new Counter({
+      name: 'zonectl_egress_permission_decisions_total',
+      help: 'MeshTrafficPermission decisions on terminated connections, by route (SNI) and action (allow, deny, shadow-deny; revoked = an open connection closed by a policy change)',
+      labelNames: ['route', 'action'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [route, d] of decisions) for (const [action, n] of Object.entries(d)) this.labels(route, action).inc(n);
+      },
+    });
     this.registry.registerMetric(this.latencyMetric() as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
@@ -154,6 +170,12 @@ export class EgressMetrics {
 
   reject(reason: RejectReason): void {
     this.rejected[reason]++;
+  }
+
+  decision(sni: string, action: PermissionDecision | 'revoked'): void {
+    let d = this.decisions.get(sni);
+    if (!d) this.decisions.set(sni, (d = { allow: 0, deny: 0, 'shadow-deny': 0, revoked: 0 }));
+    d[action]++;
   }
 
   private route(sni: string): RouteCounters {

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { upstreamSettingsProblems } from './upstream-timers.js';
 import type { EgressRoute, EgressSnapshot, MeshIdentity, PassthroughRoute, TerminatingRoute, UpstreamTls, WeightedEndpoint } from '../resources/egress-config.js';
+import { checkPermissions, compilePermissions, RouteAuthz } from './permissions.js';
 
 export interface CompiledEndpoint extends WeightedEndpoint {
   /** `address:port`, the endpoint's name in stats. */
@@ -29,6 +30,8 @@ export interface CompiledTerminating {
   identity: tls.SecureContext;
   /** Options for tls.connect toward the external service, when it asks for TLS. */
   origination?: tls.ConnectionOptions;
+  /** Who may use the route (MeshTrafficPermission); set by compileSnapshot. */
+  authz: RouteAuthz;
 }
 
 export type CompiledRoute = CompiledPassthrough | CompiledTerminating;
@@ -140,7 +143,8 @@ function compileTerminating(p: Problems, path: string, r: TerminatingRoute, iden
     };
   }
   if (!identity) return undefined;
-  return { kind: 'terminating', route: r, identity, origination };
+  // Replaced by compileSnapshot once every route is known; until then nobody is allowed.
+  return { kind: 'terminating', route: r, identity, origination, authz: new RouteAuthz(r.sni, r.mesh, undefined, true) };
 }
 
 export type CompileResult = { table: RouteTable; skipped: string[] } | { problems: string[] };
@@ -187,6 +191,16 @@ export function compileSnapshot(s: EgressSnapshot): CompileResult {
     if (c && rp.list.length === 0) routes.set(r.sni, c);
     skipped.push(...rp.list);
   });
+  // Permissions are all or nothing: a broken section would leave the routes open or shut at
+  // random, so the snapshot is rejected and the previous one stays.
+  const declared = new Map<string, string>();
+  for (const r of s.routes) if (isObj(r) && r.kind === 'terminating' && isNonEmpty(r.sni)) declared.set(r.sni, r.mesh);
+  const permissionProblems = checkPermissions(s.permissions, declared);
+  if (permissionProblems.length) return { problems: permissionProblems };
+  const terminating = new Map<string, string>();
+  for (const c of routes.values()) if (c.kind === 'terminating') terminating.set(c.route.sni, c.route.mesh);
+  const authz = compilePermissions(s.permissions, terminating);
+  for (const c of routes.values()) if (c.kind === 'terminating') c.authz = authz.get(c.route.sni)!;
   return { table: { snapshot: s, routes, identities }, skipped };
 }
 
@@ -197,5 +211,7 @@ export function redactSnapshot(s: EgressSnapshot): EgressSnapshot {
     identities: s.identities.map((id) => ({ ...id, keyPem: '[redacted]' })),
     routes: s.routes.map((r) => (r.kind === 'terminating' && r.tls?.keyPem ? { ...r, tls: { ...r.tls, keyPem: '[redacted]' } } : r)),
     ...(s.upstream ? { upstream: s.upstream } : {}),
+    ...(s.permissions ? { permissions: s.permissions } : {}),
+    ...(s.accessLog ? { accessLog: s.accessLog } : {}),
   };
 }

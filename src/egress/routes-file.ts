@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { UsageError, ValidationError, type Violation } from '../core/errors.js';
-import type { EgressRoute, EgressSnapshot, MeshIdentity, UpstreamSettings, UpstreamTls } from '../resources/egress-config.js';
+import type { EgressAccessLog, EgressPermissions, EgressRoute, EgressSnapshot, MeshIdentity, UpstreamSettings, UpstreamTls } from '../resources/egress-config.js';
 import { compileSnapshot } from './route-table.js';
 
 type Raw = Record<string, unknown>;
@@ -124,6 +124,9 @@ export async function loadRoutesFile(path: string): Promise<EgressSnapshot> {
   if (problems.length) throw rejected(path, problems);
   const version = (r.version as string | undefined) ?? `file-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
   const snapshot: EgressSnapshot = { version, identities, routes, ...(r.upstream ? { upstream: r.upstream as UpstreamSettings } : {}) };
+  // Same model as the streamed snapshot; checked by compileSnapshot below.
+  if (r.permissions !== undefined) snapshot.permissions = r.permissions as EgressPermissions;
+  if (r.accessLog !== undefined) snapshot.accessLog = normalizeAccessLog(r.accessLog as EgressAccessLog);
   // Certificates, keys and cross-references are checked the way a streamed snapshot is.
   const compiled = compileSnapshot(snapshot);
   // A routes file is all or nothing: its author is there to fix it.
@@ -143,4 +146,9 @@ export async function loadRoutesFile(path: string): Promise<EgressSnapshot> {
 function rejected(path: string, v: Violation[]): ValidationError {
   const lines = v.map((x) => `  ${x.field || '(file)'}: ${x.message}`).join('\n');
   return new ValidationError(`routes file ${path} is invalid:\n${lines}`, v);
+}
+
+/** `routes` and `unrouted` may be left out of a hand-written access log section. */
+function normalizeAccessLog(a: EgressAccessLog): EgressAccessLog {
+  return { backends: a.backends, routes: a.routes ?? [], unrouted: a.unrouted ?? [] };
 }

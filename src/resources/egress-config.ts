@@ -89,6 +89,81 @@ export interface EgressSnapshot {
   identities: MeshIdentity[];
   routes: EgressRoute[];
   upstream?: UpstreamSettings;
+  /**
+   * Who may use the terminating routes (MeshTrafficPermission). Present: a terminating route
+   * without an entry denies every client (Kuma 2.14: mTLS on and no policy = deny). Absent (a
+   * routes file without the section): not enforced. The control plane always sends it.
+   */
+  permissions?: EgressPermissions;
+  /** Where connection logs go (MeshAccessLog, or `--access-log`). Absent: no access log. */
+  accessLog?: EgressAccessLog;
+}
+
+/** MeshTrafficPermission's actions. */
+export type PermissionAction = 'Allow' | 'Deny' | 'AllowWithShadowDeny';
+
+/**
+ * One `from[]` entry of a MeshTrafficPermission that selects a route, in Kuma's merge order
+ * (policies by targetRef kind, Mesh first, then by name, later names first; entries in policy
+ * order): the LAST entry that selects the client decides; none selects it = deny.
+ */
+export interface PermissionFrom {
+  /** Name of the MeshTrafficPermission (access logs, metrics). */
+  policy: string;
+  /** Which clients: every one (Mesh), by tags (MeshSubset), by service (MeshService), both. */
+  kind: 'Mesh' | 'MeshSubset' | 'MeshService' | 'MeshServiceSubset';
+  /** MeshService(Subset): the client's `kuma.io/service` (its `spiffe://<mesh>/<service>` SAN). */
+  name?: string;
+  /** MeshSubset / MeshServiceSubset: tags the client certificate carries (`kuma://<tag>/<value>` SANs); `*` = any value. */
+  tags?: Record<string, string>;
+  action: PermissionAction;
+}
+
+/** A match of the `rules` form: a SPIFFE ID and/or the connection's SNI; both set = both must match. */
+export interface PermissionMatch {
+  policy: string;
+  spiffeId?: { type: 'Exact' | 'Prefix'; value: string };
+  sni?: string;
+}
+
+/** Kuma 2.14's `rules` form: any deny match denies; then allow / allowWithShadowDeny; else deny. */
+export interface PermissionRules {
+  deny?: PermissionMatch[];
+  allow?: PermissionMatch[];
+  allowWithShadowDeny?: PermissionMatch[];
+}
+
+/** The compiled MeshTrafficPermissions of one terminating route. `rules`, when present, win over `from`. */
+export interface RoutePermissions {
+  sni: string;
+  from?: PermissionFrom[];
+  rules?: PermissionRules;
+}
+
+export interface EgressPermissions {
+  routes: RoutePermissions[];
+}
+
+/** MeshAccessLog's format: Envoy command operators (`%START_TIME%`, `%KUMA_MESH%`, ...). */
+export interface AccessLogFormat {
+  type: 'Plain' | 'Json';
+  plain?: string;
+  json?: Array<{ key: string; value: string }>;
+  omitEmptyValues?: boolean;
+}
+
+/** One destination of access log lines; `name` is how routes refer to it. Absent format = zonectl's JSON line. */
+export type AccessLogBackend =
+  | { name: string; type: 'stdout'; format?: AccessLogFormat }
+  | { name: string; type: 'file'; path: string; format?: AccessLogFormat }
+  | { name: string; type: 'tcp'; address: string; format?: AccessLogFormat };
+
+export interface EgressAccessLog {
+  backends: AccessLogBackend[];
+  /** Connections to these routes (finished, denied or refused) are logged to these backends (by name). */
+  routes: Array<{ sni: string; backends: string[] }>;
+  /** Connections that match no route (not TLS, no or unknown SNI, bad client certificate): rate-limited. */
+  unrouted: string[];
 }
 
 /** Kuma's tag SNI: `backend{mesh=mesh-1}`, `web{mesh=m,version=v2,zone=z}` (extra tags sorted by key). */

@@ -19,7 +19,7 @@ type CompiledValidator = ((data: unknown) => boolean) & { errors?: AjvError[] | 
 const validators = generated as unknown as Record<string, CompiledValidator | undefined>;
 
 /** Kinds that have a schema (the `type` values validateResource accepts). */
-export const SCHEMA_KINDS: readonly string[] = ['Mesh', 'ZoneEgress', 'ZoneIngress', 'ExternalService', 'GlobalSecret'];
+export const SCHEMA_KINDS: readonly string[] = ['Mesh', 'ZoneEgress', 'ZoneIngress', 'ExternalService', 'GlobalSecret', 'MeshTrafficPermission', 'MeshAccessLog'];
 
 /** Runs the schema of `type` over `doc`; [] when valid. Returns undefined for a type without a schema. */
 export function schemaViolations(type: string, doc: unknown, strict: boolean): Violation[] | undefined {

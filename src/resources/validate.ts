@@ -7,6 +7,7 @@ import { kindByType } from './kinds.js';
 import { obj, Violations, type Obj } from './rules/common.js';
 import { checkMesh } from './rules/mesh.js';
 import { checkMeta } from './rules/meta.js';
+import { checkMeshAccessLog, checkMeshTrafficPermission } from './rules/policies.js';
 import { checkExternalService, checkGlobalSecret, checkZoneEgress, checkZoneIngress } from './rules/proxies.js';
 import { SCHEMA_KINDS, schemaViolations } from './schema.js';
 
@@ -21,6 +22,8 @@ const KIND_RULES: Record<string, (v: Violations, doc: Obj) => void> = {
   ZoneIngress: checkZoneIngress,
   ExternalService: checkExternalService,
   GlobalSecret: checkGlobalSecret,
+  MeshTrafficPermission: checkMeshTrafficPermission,
+  MeshAccessLog: checkMeshAccessLog,
 };
 
 /**

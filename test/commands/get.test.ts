@@ -90,6 +90,6 @@ describe('zonectl get', () => {
     assert.deepEqual([es.code, es.stderr], [1, 'Error: there is no ExternalService with name "nope" in mesh "default"\n']);
     const unknown = await runCli(['get', 'dataplanes'], { env: ctx.env });
     assert.equal(unknown.code, 2);
-    assert.equal(unknown.stderr, 'Error: unknown resource type "dataplanes" (one of: meshes, zoneegresses, zoneingresses, external-services, zoneegressinsights, zones, zoneinsights, global-secrets)\n');
+    assert.equal(unknown.stderr, 'Error: unknown resource type "dataplanes" (one of: meshes, zoneegresses, zoneingresses, external-services, meshtrafficpermissions, meshaccesslogs, zoneegressinsights, zones, zoneinsights, global-secrets)\n');
   });
 });

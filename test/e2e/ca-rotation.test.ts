@@ -42,6 +42,7 @@ test('CA rotation: refused while mTLS is on; after off -> new backend, the egres
   assert.equal((await call('PUT', '/meshes/mesh-1', mesh('ca-1'))).status, 201);
   const es = { type: 'ExternalService', mesh: 'mesh-1', name: 'echo', tags: { 'kuma.io/service': 'echo' }, networking: { address: `127.0.0.1:${(echo.address() as AddressInfo).port}` } };
   assert.equal((await call('PUT', '/meshes/mesh-1/external-services/echo', es)).status, 201);
+  assert.equal((await call('PUT', '/meshes/mesh-1/meshtrafficpermissions/allow-all', { type: 'MeshTrafficPermission', mesh: 'mesh-1', name: 'allow-all', spec: { from: [{ targetRef: { kind: 'Mesh' }, default: { action: 'Allow' } }] } })).status, 201);
 
   const dir = tmpDir(t);
   writeFileSync(join(dir, 'token'), (await call('POST', '/tokens/zone', { zone: 'zone-1', scope: ['egress'], validFor: '1h' })).text, { mode: 0o600 });

@@ -127,6 +127,19 @@ networking:
   address: 127.0.0.1:${externalPort}
 tags:
   kuma.io/service: httpbin
+---
+# With mTLS on, external services are denied to everyone unless a MeshTrafficPermission allows.
+type: MeshTrafficPermission
+mesh: ${MESH}
+name: allow-all
+spec:
+  targetRef:
+    kind: Mesh
+  from:
+  - targetRef:
+      kind: Mesh
+    default:
+      action: Allow
 `;
 }
 

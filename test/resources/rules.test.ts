@@ -234,7 +234,7 @@ describe('semantic rules (validateResource)', () => {
 
 describe('documents that are not resources', () => {
   test('an unknown type is a violation on field type', () => {
-    assert.deepEqual(validateResource({ type: 'Foo', name: 'x' }), [{ field: 'type', message: 'unknown type "Foo". Supported types: Mesh, ZoneEgress, ZoneIngress, ExternalService, GlobalSecret' }]);
+    assert.deepEqual(validateResource({ type: 'Foo', name: 'x' }), [{ field: 'type', message: 'unknown type "Foo". Supported types: Mesh, ZoneEgress, ZoneIngress, ExternalService, GlobalSecret, MeshTrafficPermission, MeshAccessLog' }]);
   });
   test('a missing type is a violation on field type', () => {
     assert.deepEqual(validateResource({ name: 'x' }), [{ field: 'type', message: 'cannot be empty' }]);

@@ -4,7 +4,8 @@
  * `routing.zoneEgress: true`, a ZoneIngress of zone-2 fronting a local TLS echo server and an
  * ExternalService pointing at a local HTTP server, mints an egress-scoped zone token, starts the
  * egress against the dp-server, sends one connection through each route as a sidecar with a mesh
- * certificate, prints `inspect zoneegresses`, and stops everything on Ctrl-C.
+ * certificate, shows a client that no MeshTrafficPermission allows being refused, prints
+ * `inspect zoneegresses`, and stops everything on Ctrl-C.
  */
 import { Chalk } from 'chalk';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,11 +35,12 @@ export interface DemoIo {
 
 const MESH = 'default';
 const ZONE = 'zone-1';
+const STEPS = 11;
 
 export async function runDemo(io: DemoIo): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'zonectl-demo-'));
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dataDir, { recursive: true, force: true })];
-  const step = (n: number, what: string, detail: string) => io.out(`[${n}/9] ${what.padEnd(36)} ${detail}`);
+  const step = (n: number, what: string, detail: string) => io.out(`${`[${n}/${STEPS}]`.padEnd(7)} ${what.padEnd(36)} ${detail}`);
   try {
     io.out(`zonectl demo: control plane, zone token and egress on 127.0.0.1 (data in ${dataDir})`);
     io.out('');
@@ -85,11 +87,20 @@ export async function runDemo(io: DemoIo): Promise<void> {
       tags: { 'kuma.io/service': 'httpbin', 'kuma.io/protocol': 'http' },
     };
     step(4, 'zonectl apply -f external.yaml', `${await put(external)} (127.0.0.1:${httpbin.port}, plain HTTP)`);
+    // With mTLS on, Kuma 2.14 denies every client of an external service that no
+    // MeshTrafficPermission allows: allow web only.
+    const permission: Resource = {
+      type: 'MeshTrafficPermission',
+      mesh: MESH,
+      name: 'allow-web-to-httpbin',
+      spec: { targetRef: { kind: 'MeshService', name: 'httpbin' }, from: [{ targetRef: { kind: 'MeshSubset', tags: { 'kuma.io/service': 'web' } }, default: { action: 'Allow' } }] },
+    };
+    step(5, 'zonectl apply -f permission.yaml', `${await put(permission)} (httpbin: only web may connect)`);
 
     const token = await requestZoneToken(client, { zone: ZONE, scope: ['egress'], validFor: '1h' });
     const tokenFile = join(dataDir, 'egress.token');
     writeFileSync(tokenFile, token, { mode: 0o600 });
-    step(5, 'zonectl generate zone-token', `--zone ${ZONE} --scope egress --valid-for 1h > ${tokenFile}`);
+    step(6, 'zonectl generate zone-token', `--zone ${ZONE} --scope egress --valid-for 1h > ${tokenFile}`);
 
     const dataplaneFile = join(dataDir, 'zoneegress.yaml');
     writeFileSync(dataplaneFile, stringify({ type: 'ZoneEgress', name: 'zoneegress-1', networking: { address: '127.0.0.1', port: 0, admin: { port: 0 } } }));
@@ -108,7 +119,7 @@ export async function runDemo(io: DemoIo): Promise<void> {
       await egress.egress.close();
     });
     const snapshot = await egress.session.ready;
-    step(6, 'zonectl dp run --proxy-type=egress', `listening on 127.0.0.1:${egress.egress.port}, admin 127.0.0.1:${egress.egress.adminPort}, ${snapshot.routes.length} routes`);
+    step(7, 'zonectl dp run --proxy-type=egress', `listening on 127.0.0.1:${egress.egress.port}, admin 127.0.0.1:${egress.egress.adminPort}, ${snapshot.routes.length} routes`);
 
     const sidecar = await issue('client', 'web');
     const cross = await sidecarRequest({
@@ -120,7 +131,7 @@ export async function runDemo(io: DemoIo): Promise<void> {
       expectUri: `spiffe://${MESH}/backend`,
       until: /hello from web\n/,
     });
-    step(7, 'web -> backend (cross-zone)', `passthrough, TLS end to end with ${cross.peerUris.join(',')}: "${cross.reply.trim()}"`);
+    step(8, 'web -> backend (cross-zone)', `passthrough, TLS end to end with ${cross.peerUris.join(',')}: "${cross.reply.trim()}"`);
 
     const ext = await sidecarRequest({
       host: '127.0.0.1',
@@ -132,10 +143,24 @@ export async function runDemo(io: DemoIo): Promise<void> {
     });
     const status = ext.reply.split('\r\n')[0];
     const body = ext.reply.split('\r\n\r\n')[1] ?? '';
-    step(8, 'web -> httpbin (external)', `mTLS terminated by ${ext.peerUris.join(',')}: ${status} ${body}`);
+    step(9, 'web -> httpbin (external)', `mTLS terminated by ${ext.peerUris.join(',')}: ${status} ${body}`);
+
+    const attacker = await issue('client', 'attacker');
+    const denied = await sidecarRequest({
+      host: '127.0.0.1',
+      port: egress.egress.port,
+      sni: tagSni('httpbin', MESH),
+      identity: attacker,
+      payload: 'GET /get HTTP/1.1\r\nHost: httpbin\r\nConnection: close\r\n\r\n',
+      expectUri: `spiffe://${MESH}/zone-egress`,
+    });
+    const outcome = denied.reply === '' ? 'denied: closed right after the handshake, nothing reached httpbin' : `NOT denied: ${denied.reply.split('\r\n')[0]}`;
+    // What an operator sees on the egress admin API.
+    const stats = await (await fetch(`http://127.0.0.1:${egress.egress.adminPort}/stats`)).text();
+    step(10, 'attacker -> httpbin (external)', `${outcome} (${/^rejected\.denied: \d+$/m.exec(stats)?.[0] ?? 'rejected.denied: ?'})`);
 
     const overviews = await listAllPath<Resource>(client, '/zoneegresses/_overview');
-    step(9, 'zonectl inspect zoneegresses', '');
+    step(11, 'zonectl inspect zoneegresses', '');
     io.out(renderEgressTable(overviews, systemClock, new Chalk({ level: io.color ? 1 : 0 })).trimEnd());
     io.out('');
     io.out('Everything is running. Press Ctrl-C to stop.');

@@ -16,7 +16,7 @@ import { dpCertExpirationMs, enabledBackend, ensureMeshCa } from '../ca/mesh-ca.
 import { generateEgressSnapshot, type GenerateResult } from './generate.js';
 
 /** The resource types a snapshot depends on: a change to any of them triggers a recomputation. */
-export const SNAPSHOT_INPUT_TYPES: ReadonlySet<string> = new Set(['Mesh', 'ZoneIngress', 'ExternalService', 'GlobalSecret']);
+export const SNAPSHOT_INPUT_TYPES: ReadonlySet<string> = new Set(['Mesh', 'ZoneIngress', 'ExternalService', 'GlobalSecret', 'MeshTrafficPermission', 'MeshAccessLog']);
 
 export interface ComputedSnapshot extends GenerateResult {
   /** Earliest identity rotation: recompute no later than this. */
@@ -45,11 +45,12 @@ export class EgressConfigSource {
 
   async compute(): Promise<ComputedSnapshot> {
     const { store, zone } = this.opts;
-    const [meshes, zoneIngresses, externalServices, secrets] = await Promise.all([
+    const [meshes, zoneIngresses, externalServices, secrets, trafficPermissions] = await Promise.all([
       listAll(store, 'Mesh'),
       listAll(store, 'ZoneIngress'),
       listAll(store, 'ExternalService'),
       loadSecrets(store),
+      listAll(store, 'MeshTrafficPermission'),
     ]);
     const identities = new Map<string, MeshIdentity>();
     let nextRotation: Date | undefined;
@@ -72,7 +73,7 @@ export class EgressConfigSource {
         }
       }),
     );
-    const result = generateEgressSnapshot({ zone, meshes, zoneIngresses, externalServices, identities, secrets });
+    const result = generateEgressSnapshot({ zone, meshes, zoneIngresses, externalServices, identities, secrets, trafficPermissions });
     for (const w of result.warnings) this.log.warn(w);
     return { ...result, nextRotation };
   }

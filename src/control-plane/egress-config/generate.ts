@@ -17,6 +17,7 @@ import { tagSni, type EgressRoute, type EgressSnapshot, type MeshIdentity, type 
 import { pemProblem } from '../../resources/pem.js';
 import type { Resource } from '../../resources/types.js';
 import { resolveDataSourceSync, type SecretTable } from '../ca/data-source.js';
+import { routePermissions, type PolicyTarget } from './policies.js';
 
 const SERVICE = 'kuma.io/service';
 const ZONE = 'kuma.io/zone';
@@ -31,6 +32,8 @@ export interface EgressConfigInput {
   identities: ReadonlyMap<string, MeshIdentity>;
   /** GlobalSecrets (decoded) for `secret` data sources of ExternalService TLS. */
   secrets?: SecretTable;
+  /** MeshTrafficPermissions of every mesh: compiled into the snapshot's permissions section. */
+  trafficPermissions?: Resource[];
 }
 
 export interface GenerateResult {
@@ -81,6 +84,8 @@ export function generateEgressSnapshot(input: EgressConfigInput): GenerateResult
 
   // Terminating routes first: a local ExternalService wins over an ingress that offers the same name.
   const localExternal = new Set<string>();
+  // What the policies of each terminating route select on: the ExternalService's mesh and tags.
+  const targets = new Map<string, PolicyTarget>();
   const externals = input.externalServices.filter((es) => es.mesh !== undefined && input.identities.has(es.mesh)).sort(byMeshName);
   for (const es of externals) {
     const mesh = es.mesh as string;
@@ -98,6 +103,7 @@ export function generateEgressSnapshot(input: EgressConfigInput): GenerateResult
     }
     try {
       routes.set(sni, terminating(es, mesh, service, sni, secrets));
+      targets.set(sni, { mesh, tags: { ...((es.tags ?? {}) as Tags) } });
     } catch (err) {
       warnings.push(`ExternalService ${mesh}/${es.name}: ${(err as Error).message}, skipped`);
     }
@@ -131,7 +137,15 @@ export function generateEgressSnapshot(input: EgressConfigInput): GenerateResult
   const sortedRoutes = [...routes.values()].sort((a, b) => cmp(a.mesh, b.mesh) || cmp(a.sni, b.sni));
   for (const r of sortedRoutes) if (r.kind === 'passthrough') r.endpoints.sort((a, b) => cmp(a.address, b.address) || a.port - b.port);
   const identities = [...input.identities.values()].filter((i) => meshes.some((m) => m.name === i.mesh)).sort((a, b) => cmp(a.mesh, b.mesh));
-  const body = { identities: identities.map(plainIdentity), routes: sortedRoutes };
+  const mtps = input.trafficPermissions ?? [];
+  const permissions = {
+    routes: sortedRoutes.flatMap((r) => {
+      const target = targets.get(r.sni);
+      const p = r.kind === 'terminating' && target ? routePermissions(r.sni, target, mtps) : undefined;
+      return p ? [p] : [];
+    }),
+  };
+  const body = { identities: identities.map(plainIdentity), routes: sortedRoutes, permissions };
   return { snapshot: { version: snapshotVersion(body), ...body }, warnings };
 }
 

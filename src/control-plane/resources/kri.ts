@@ -3,7 +3,7 @@
  * `kri_<short type>_<mesh>_<zone>_<namespace>_<name>_<section>`, empty parts left empty
  * (`kri_m____default_`, `kri_ze____egress-1_`). Only the kinds Kuma gives a short name carry one.
  */
-const SHORT: Record<string, string> = { Mesh: 'm', ZoneEgress: 'ze', ZoneIngress: 'zi' };
+const SHORT: Record<string, string> = { Mesh: 'm', ZoneEgress: 'ze', ZoneIngress: 'zi', MeshTrafficPermission: 'mtp', MeshAccessLog: 'mal' };
 const BY_SHORT = new Map(Object.entries(SHORT).map(([t, s]) => [s, t]));
 
 export function kriOf(type: string, name: string, mesh = ''): string | undefined {

@@ -34,6 +34,7 @@ test('control plane with the dp-server module: real zone tokens, a real egress, 
   const es = { type: 'ExternalService', name: 'echo', mesh: 'mesh-1', tags: { 'kuma.io/service': 'echo' }, networking: { address: `127.0.0.1:${(echo.address() as AddressInfo).port}` } };
   const put = await api(cp.url, 'PUT', '/meshes/mesh-1/external-services/echo', es);
   assert.ok(put.status === 201, put.text);
+  assert.equal((await api(cp.url, 'PUT', '/meshes/mesh-1/meshtrafficpermissions/allow-all', { type: 'MeshTrafficPermission', mesh: 'mesh-1', name: 'allow-all', spec: { from: [{ targetRef: { kind: 'Mesh' }, default: { action: 'Allow' } }] } })).status, 201);
 
   const ingressOnly = (await api(cp.url, 'POST', '/tokens/zone', { zone: 'zone-1', scope: ['ingress'], validFor: '1h' })).text;
   const refused = startCpSession({ cpAddress: dpUrl, caCertFile, token: ingressOnly, zoneEgress: { type: 'ZoneEgress', name: 'x', networking: { address: '127.0.0.1', port: 1 } }, version: '0.1.0', onSnapshot: () => ({ ok: true }) });

@@ -134,7 +134,7 @@ describe('egress snapshot generator (inputs modelled on Kuma egress-xds-legacy)'
 
   test('a mesh without an identity (CA not usable) is left out entirely', () => {
     const { snapshot } = generateEgressSnapshot(inputOf(fixture('03.mixed-services'), 'zone-1', []));
-    assert.deepEqual(snapshot, { version: snapshot.version, identities: [], routes: [] });
+    assert.deepEqual(snapshot, { version: snapshot.version, identities: [], routes: [], permissions: { routes: [] } });
   });
 
   test('the control plane of zone-2 does not route to its own ingress', () => {

@@ -32,5 +32,5 @@ test('--log-level with a bad value is a usage error naming the valid levels (bot
 test('text log lines: time, level, logger, message and fields; no stack for an expected warning', () => {
   const json = JSON.stringify({ level: 40, time: Date.UTC(2026, 0, 2, 3, 4, 5, 678), name: 'control-plane', msg: 'egress admin API is down', egress: 'ze-1', err: { message: 'ECONNREFUSED', stack: 'Error: ECONNREFUSED\n    at x' } });
   assert.equal(textLine(json), '03:04:05.678 WARN  control-plane: egress admin API is down egress=ze-1 err="ECONNREFUSED"\n');
-  assert.match(textLine(JSON.stringify({ level: 30, time: 0, name: 'egress', msg: 'ok', sni: 'a b' })), /INFO  egress: ok sni="a b"\n$/);
+  assert.match(textLine(JSON.stringify({ level: 30, time: 0, name: 'egress', msg: 'ok', sni: 'a b' })), /INFO {2}egress: ok sni="a b"\n$/);
 });
