@@ -13,9 +13,9 @@ test('PUT in Kubernetes form stores the Universal resource; GET ?format=kubernet
   const created = await request(`${cp.url}/zoneegresses/ze-1`, { method: 'PUT', body: k8sEgress(10002) });
   assert.equal(created.status, 201, created.text);
   const universal = await request(`${cp.url}/zoneegresses/ze-1?format=universal`);
-  assert.deepEqual(universal.json, { type: 'ZoneEgress', name: 'ze-1', creationTime: '2019-07-17T18:08:41Z', modificationTime: '2019-07-17T18:08:41Z', kri: 'kri_ze____ze-1_', zone: 'zone-1', networking: { address: '10.0.0.1', port: 10002 } });
+  assert.deepEqual(universal.json, { type: 'ZoneEgress', name: 'ze-1', creationTime: '2019-07-17T18:08:41Z', modificationTime: '2019-07-17T18:08:41Z', labels: { 'kuma.io/proxy-type': 'egress' }, kri: 'kri_ze____ze-1_', zone: 'zone-1', networking: { address: '10.0.0.1', port: 10002 } });
   const k8s = await request(`${cp.url}/zoneegresses/ze-1?format=kubernetes`);
-  assert.deepEqual(k8s.json, { ...k8sEgress(10002), metadata: { name: 'ze-1', namespace: 'kuma-system', creationTimestamp: '2019-07-17T18:08:41Z' } });
+  assert.deepEqual(k8s.json, { ...k8sEgress(10002), metadata: { name: 'ze-1', namespace: 'kuma-system', creationTimestamp: '2019-07-17T18:08:41Z', labels: { 'kuma.io/proxy-type': 'egress' } } });
   const list = await request(`${cp.url}/zoneegresses?format=kubernetes`);
   assert.deepEqual(list.json, { total: 1, items: [k8s.json], next: null });
 

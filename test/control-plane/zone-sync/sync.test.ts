@@ -48,12 +48,12 @@ describe('zone sync: a global and two zones in one process', () => {
     assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
     assert.equal(remote.name, hashedName('', 'ingress-1', 'zone-2'));
     assert.equal(remote.zone, 'zone-2');
-    assert.deepEqual(remote.labels, { 'kuma.io/origin': 'global', 'kuma.io/zone': 'zone-2', 'kuma.io/display-name': 'ingress-1' });
+    assert.deepEqual(remote.labels, { 'kuma.io/origin': 'global', 'kuma.io/zone': 'zone-2', 'kuma.io/env': 'universal', 'kuma.io/proxy-type': 'ingress', 'kuma.io/display-name': 'ingress-1' });
     // zone-2 does not get its own ingress back.
     assert.equal(((await getJson(`${z2.url}/zoneingresses`)).body.items as unknown[]).length, 1);
     // The global holds it under Kuma's hashed name, labelled with its zone.
     const atGlobal = (await getJson(`${global.url}/zoneingresses/${hashedName('', 'ingress-1', 'zone-2')}`)).body;
-    assert.deepEqual(atGlobal.labels, { 'kuma.io/origin': 'zone', 'kuma.io/zone': 'zone-2', 'kuma.io/display-name': 'ingress-1' });
+    assert.deepEqual(atGlobal.labels, { 'kuma.io/origin': 'zone', 'kuma.io/zone': 'zone-2', 'kuma.io/env': 'universal', 'kuma.io/proxy-type': 'ingress', 'kuma.io/display-name': 'ingress-1' });
 
     const { snapshot } = await new EgressConfigSource({ store: z1.store, zone: 'zone-1', createMeshCa: false }).compute();
     const route = snapshot.routes.find((r) => r.sni === 'backend{mesh=default}');
