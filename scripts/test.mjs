@@ -43,7 +43,8 @@ if (!env.ZONECTL_TEST_POSTGRES_URL && files.some((f) => readFileSync(f, 'utf8').
   console.log(`embedded PostgreSQL on 127.0.0.1:${postgres.port} for this run (started in ${Date.now() - t0} ms)`);
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...passthrough, ...files], { stdio: 'inherit', env });
+// A test that hangs fails after 5 minutes instead of holding CI until its limit (a test may set a longer timeout).
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', '--test-reporter=spec', ...passthrough, ...files], { stdio: 'inherit', env });
 // ^C reaches the test runner too (same process group); we only wait for it and clean up.
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
