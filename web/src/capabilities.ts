@@ -43,7 +43,9 @@ async function discover(): Promise<Capabilities> {
       const o = obj(r);
       return { name: str(o.name), path: str(o.path), scope: str(o.scope) === 'Mesh' ? 'Mesh' : 'Global', policy: o.policy !== undefined && o.policy !== null, displayName: str(o.pluralDisplayName) || str(o.name) };
     });
-    return { zones: kinds.some((k) => k.path === 'zones'), policies: kinds.filter((k) => k.policy && k.scope === 'Mesh') };
+    // Every control plane knows the Zone kind; the view is for when zones exist (a global's).
+    const zoneList = kinds.some((k) => k.path === 'zones') ? await getOptional<unknown>('/zones?size=1') : undefined;
+    return { zones: Number(obj(zoneList).total ?? 0) > 0, policies: kinds.filter((k) => k.policy && k.scope === 'Mesh') };
   }
   const [zones, ...policies] = await Promise.all([getOptional('/zones?size=1'), ...KNOWN_POLICIES.map((k) => getOptional(`/${k.path}?size=1`))]);
   return { zones: zones !== undefined, policies: KNOWN_POLICIES.filter((_, i) => policies[i] !== undefined) };
