@@ -6,7 +6,7 @@ import { runCli } from '../../helpers/cli.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 test('/healthy and /ready answer without admin rights; /ready checks the store', async (t) => {
-  const cp = await startControlPlane({ dataDir: tmpDir(t), apiPort: 0, store: 'memory', localhostIsAdmin: false });
+  const cp = await startControlPlane({ dataDir: tmpDir(t), apiPort: 0, dpPort: 0, store: 'memory', localhostIsAdmin: false });
   t.after(() => cp.stop());
   const healthy = await fetch(`${cp.url}/healthy`);
   assert.equal(healthy.status, 200);
