@@ -7,18 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { BIN, ROOT } from './helpers/cli.js';
+import { ROOT } from './helpers/cli.js';
+import { blocks, readmeSandbox, type Block } from './helpers/readme.js';
 import { tmpDir } from './helpers/tmp.js';
-
-interface Block {
-  lang: string;
-  line: number;
-  text: string;
-  directive?: string;
-}
 
 interface ManifestFlag {
   name: string;
@@ -28,24 +22,7 @@ interface ManifestFlag {
   allowNo?: boolean;
 }
 
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, { id: string; flags: Record<string, ManifestFlag>; strict?: boolean }> };
-
-function blocks(md: string): Block[] {
-  const out: Block[] = [];
-  const lines = md.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\w+)\s*$/.exec(lines[i]);
-    if (!open) continue;
-    const start = i;
-    const body: string[] = [];
-    for (i++; i < lines.length && !lines[i].startsWith('```'); i++) body.push(lines[i]);
-    const prev = lines[start - 1] ?? '';
-    const directive = /^<!-- readme-test: (.+?) -->$/.exec(prev)?.[1];
-    out.push({ lang: open[1], line: start + 1, text: body.join('\n'), directive });
-  }
-  return out;
-}
 
 /** The `zonectl ...` invocations of a block: shell lines (continuations joined) or `$ ` lines. */
 function invocations(b: Block): string[] {
@@ -101,7 +78,7 @@ function checkInvocation(cmd: string): string | undefined {
   return undefined;
 }
 
-const all = blocks(readme);
+const all = blocks();
 
 describe('README commands', () => {
   test('every zonectl command line names a real command with flags it accepts', () => {
@@ -127,15 +104,12 @@ describe('README commands', () => {
 
   for (const b of all.filter((x) => x.directive === 'run')) {
     test(`README.md:${b.line}: the transcript runs as shown`, async (t) => {
-      const dir = tmpDir(t, 'zonectl-readme-');
-      cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
-      writeFileSync(join(dir, 'zonectl'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
-      chmodSync(join(dir, 'zonectl'), 0o755);
+      const { dir, env } = readmeSandbox(tmpDir(t, 'zonectl-readme-'));
       for (const step of transcript(b)) {
         // `$ cat FILE` shows a file the transcript uses: it is written with what the README shows.
         const shown = /^cat (\S+)$/.exec(step.command)?.[1];
         if (shown && !existsSync(join(dir, shown))) writeFileSync(join(dir, shown), step.expected);
-        const r = await sh(step.command, dir);
+        const r = await sh(step.command, dir, env);
         assert.equal(r.output, step.expected, `README.md:${b.line}: $ ${step.command}\n${r.output}`);
       }
     });
@@ -152,11 +126,11 @@ function transcript(b: Block): { command: string; expected: string }[] {
   return steps;
 }
 
-function sh(command: string, cwd: string): Promise<{ code: number | null; output: string }> {
+function sh(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('bash', ['-c', command], {
       cwd,
-      env: { ...process.env, PATH: `${cwd}:${process.env.PATH}`, HOME: cwd, ZONECTL_CONFIG: undefined, NO_COLOR: '1', ZONECTL_FIXED_CLOCK: '2019-07-17T18:08:41Z' },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
