@@ -15,6 +15,7 @@
  * - A line whose comment names a resource and a state (`# zoneegress-1 Online`) must print that
  *   resource's row with that state; a `> FILE` redirection or `--cert-file/--key-file FILE` must
  *   leave a non-empty FILE behind.
+ * `<!-- readme-test: flow after: CMD; CMD -->` runs those lines first: the set-up a section assumes.
  * Background processes get SIGTERM at the end and must exit 0 (a clean drain).
  */
 import assert from 'node:assert/strict';
@@ -100,7 +101,12 @@ function freePorts(command: string, names: string[]): string {
   return out;
 }
 
-const flows = blocks().filter((b) => b.directive === 'flow');
+const flows = blocks().filter((b) => b.directive === 'flow' || b.directive?.startsWith('flow after: '));
+
+/** `flow after: CMD; CMD` runs those lines first: the set-up a section assumes (a control plane running). */
+function prelude(directive: string | undefined): string {
+  return (directive?.startsWith('flow after: ') ? directive.slice('flow after: '.length).split(';').map((c) => c.trim()) : []).join('\n');
+}
 
 describe('README walk-throughs run as shown', () => {
   test('at least the quickstart and multizone walk-throughs are marked to run', () => {
@@ -118,7 +124,7 @@ describe('README walk-throughs run as shown', () => {
       const rewrite = (cmd: string): string => cmd.replace(/:(\d{4,5})\b/g, (all, p: string) => (ports.has(p) ? `:${ports.get(p)}` : all));
       let contextSet = false;
 
-      for (const l of lines(b.text, b.line)) {
+      for (const l of [...lines(prelude(b.directive), b.line - 2), ...lines(b.text, b.line)]) {
         const where = `README.md:${l.line}: ${l.command}`;
         const cmd = rewrite(l.command);
         if (/^zonectl control-plane run\b/.test(cmd)) {
