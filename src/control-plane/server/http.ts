@@ -5,7 +5,7 @@
  * while writing is logged, never thrown.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ForbiddenError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../../core/errors.js';
+import { ForbiddenError, InternalError, isZonectlError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { AdminAuth } from './auth.js';
 import { parseBody, readBody } from './body.js';
@@ -33,7 +33,10 @@ export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res:
     handle(req, opts, state)
       .catch((err: unknown) => {
         const p = toProblem(err, state.route?.errorTitle);
-        if (p.status >= 500) opts.log.error({ err, method: req.method, path: safePath(req.url) }, 'request failed');
+        // An expected condition (an egress admin API that is down, an unavailable store) is a
+        // warning naming what happened; only the unexpected gets an error with its stack.
+        if (p.status >= 500 && isZonectlError(err) && !(err instanceof InternalError)) opts.log.warn({ method: req.method, path: safePath(req.url), status: p.status, reason: err.message }, 'request failed');
+        else if (p.status >= 500) opts.log.error({ err, method: req.method, path: safePath(req.url) }, 'request failed');
         const extra: Record<string, string> = {};
         if (p.status === 413) extra.connection = 'close';
         return { status: p.status, body: p, headers: extra } satisfies ApiResponse;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { startControlPlane } from '../../../src/control-plane/index.js';
-import { textLine } from '../../../src/core/log.js';
+import { createLogger, textLine } from '../../../src/core/log.js';
 import { runCli } from '../../helpers/cli.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -33,4 +34,20 @@ test('text log lines: time, level, logger, message and fields; no stack for an e
   const json = JSON.stringify({ level: 40, time: Date.UTC(2026, 0, 2, 3, 4, 5, 678), name: 'control-plane', msg: 'egress admin API is down', egress: 'ze-1', err: { message: 'ECONNREFUSED', stack: 'Error: ECONNREFUSED\n    at x' } });
   assert.equal(textLine(json), '03:04:05.678 WARN  control-plane: egress admin API is down egress=ze-1 err="ECONNREFUSED"\n');
   assert.match(textLine(JSON.stringify({ level: 30, time: 0, name: 'egress', msg: 'ok', sni: 'a b' })), /INFO {2}egress: ok sni="a b"\n$/);
+});
+
+test('an egress admin API that is down is logged as a warning naming it, without a stack trace', async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(...chunk.toString().split('\n').filter(Boolean)), done()) });
+  const cp = await startControlPlane({ dataDir: tmpDir(t), apiPort: 0, dpPort: 0, store: 'memory', log: createLogger('control-plane', { destination: sink, format: 'json' }) });
+  t.after(() => cp.stop());
+  await cp.store.create({ type: 'ZoneEgress', name: 'ze-1', zone: 'default', networking: { address: '127.0.0.1', port: 10002, admin: { port: 1 } } });
+  const res = await fetch(`${cp.url}/zoneegresses/ze-1/stats`);
+  assert.equal(res.status, 503);
+  const failed = lines.map((l) => JSON.parse(l) as { level: number; msg: string; reason?: string; err?: unknown }).filter((l) => l.msg === 'request failed');
+  assert.equal(failed.length, 1, lines.join('\n'));
+  assert.equal(failed[0].level, 40);
+  assert.match(failed[0].reason ?? '', /^cannot reach the admin API of zone egress ze-1 at http:\/\/127\.0\.0\.1:1\/stats: ECONNREFUSED/);
+  assert.equal(failed[0].err, undefined);
+  assert.doesNotMatch(lines.join('\n'), /\bat .*\.js:\d+/);
 });
