@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
-import { UsageError } from '../../core/errors.js';
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { UnavailableError, UsageError } from '../../core/errors.js';
 import { certificateInfo, createCA, issueCertificate } from '../../core/pki.js';
 
 export interface DpServerTls {
@@ -61,7 +61,8 @@ export async function ensureServerTls(dir: string | undefined, commonName: strin
   if (givenCa) {
     ca = { certPem: readPem(givenCa.certFile, '--dp-server-ca-cert'), keyPem: readPem(givenCa.keyFile, '--dp-server-ca-key') };
   } else if (existsSync(caCertFile) && existsSync(caKeyFile)) {
-    ca = { certPem: readFileSync(caCertFile, 'utf8'), keyPem: readFileSync(caKeyFile, 'utf8') };
+    const fix = `restore it from a backup, or delete ${dir} to have a new CA created at the next start (egresses must then trust the new ${caCertFile})`;
+    ca = keptPair(caCertFile, caKeyFile, fix);
   } else {
     ca = await createCA({ commonName: `${commonName} CA`, validForMs: TEN_YEARS });
     writeAtomic(caKeyFile, ca.keyPem, 0o600);
@@ -70,10 +71,10 @@ export async function ensureServerTls(dir: string | undefined, commonName: strin
   const ips = ['127.0.0.1', '::1', ...extraNames.filter((n) => /^[\d.]+$|:/.test(n))];
   const dns = [...new Set(['localhost', hostname(), ...extraNames.filter((n) => !/^[\d.]+$|:/.test(n))])];
   if (existsSync(certFile) && existsSync(keyFile)) {
-    const certPem = readFileSync(certFile, 'utf8');
+    const { certPem, keyPem } = keptPair(certFile, keyFile, `delete ${certFile} and ${keyFile}: the next start issues new ones from ${caCertFile}, which egresses already trust`);
     const info = certificateInfo(certPem);
     const fresh = info.notAfter.getTime() - Date.now() > 30 * 86_400_000;
-    if (fresh && dns.every((d) => info.dnsNames.includes(d)) && issuedBy(certPem, ca.certPem)) return { certPem, keyPem: readFileSync(keyFile, 'utf8'), caPem: ca.certPem, caCertFile };
+    if (fresh && dns.every((d) => info.dnsNames.includes(d)) && issuedBy(certPem, ca.certPem)) return { certPem, keyPem, caPem: ca.certPem, caCertFile };
   }
   const leaf = await issueCertificate({ ca, commonName, dnsNames: dns, ipAddresses: ips, usage: 'server', validForMs: ONE_YEAR });
   writeAtomic(keyFile, leaf.keyPem, 0o600);
@@ -82,11 +83,45 @@ export async function ensureServerTls(dir: string | undefined, commonName: strin
 }
 
 function readPem(path: string, flag: string): string {
+  let pem: string;
   try {
-    return readFileSync(path, 'utf8');
+    pem = readFileSync(path, 'utf8');
   } catch (err) {
     throw new UsageError(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  const kind = flag.endsWith('-key') ? 'private key' : 'certificate';
+  const wrong = pemProblem(pem, kind);
+  if (wrong) throw new UsageError(`${flag}: ${path} is not a PEM ${kind} (${wrong}): give the PEM file of the CA's ${kind}`);
+  return pem;
+}
+
+/** Why `pem` is not a usable certificate or private key (OpenSSL's words), or undefined when it is. */
+function pemProblem(pem: string, kind: 'certificate' | 'private key'): string | undefined {
+  try {
+    if (kind === 'certificate') new X509Certificate(pem);
+    else createPrivateKey(pem);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * A certificate and its key kept in the data directory. A damaged file would otherwise surface as
+ * OpenSSL's bare `DECODER routines::unsupported` when the server starts, naming no file.
+ */
+function keptPair(certFile: string, keyFile: string, fix: string): { certPem: string; keyPem: string } {
+  const certPem = readFileSync(certFile, 'utf8');
+  const keyPem = readFileSync(keyFile, 'utf8');
+  const badCert = pemProblem(certPem, 'certificate');
+  if (badCert) throw new UnavailableError(`${certFile} is not a PEM certificate (${badCert}): ${fix}`);
+  const badKey = pemProblem(keyPem, 'private key');
+  if (badKey) throw new UnavailableError(`${keyFile} is not a PEM private key (${badKey}): ${fix}`);
+  const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+  if (!spki(new X509Certificate(certPem).publicKey).equals(spki(createPublicKey(keyPem)))) {
+    throw new UnavailableError(`${keyFile} is not the private key of ${certFile}: ${fix}`);
+  }
+  return { certPem, keyPem };
 }
 
 /** Whether `certPem` was signed by the CA `caPem` (a kept server certificate of another CA is reissued). */

@@ -13,7 +13,7 @@
  * only user (a shared database is the PostgreSQL store's job).
  */
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConflictError, NotFoundError, PreconditionFailedError, UnavailableError } from '../../core/errors.js';
@@ -21,6 +21,7 @@ import type { Resource } from '../../resources/types.js';
 import { describeKey, emit, fullKey, keyOf, LocalLocks, now, SortedIndex, stamp, type FullKey } from './common.js';
 import { checkVersion } from './memory.js';
 import { migrate } from './migrations.js';
+import { notADatabase, prepareStoreFile } from './sqlite-file.js';
 import type { ListOptions, ListResult, ResourceKey, Store, StoreChange, StoredResource, Unsubscribe, WriteOptions } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -68,8 +69,7 @@ export class SqliteStore implements Store {
 
   constructor(opts: SqliteStoreOptions) {
     mkdirSync(dirname(opts.path), { recursive: true });
-    // The store holds secrets (signing keys): create it 0600; SQLite gives -wal/-shm the same mode.
-    closeSync(openSync(opts.path, 'a', 0o600));
+    prepareStoreFile(opts.path);
     this.clock = opts.clock ?? systemClock;
     this.db = new Database(opts.path);
     try {
@@ -88,7 +88,7 @@ export class SqliteStore implements Store {
       }
     } catch (err) {
       this.db.close();
-      throw inUse(err, opts.path);
+      throw notADatabase(inUse(err, opts.path), opts.path);
     }
   }
 

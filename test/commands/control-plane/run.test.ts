@@ -105,6 +105,27 @@ describe('zonectl control-plane run', () => {
     assert.match(env.stderr, /ZONECTL_API_PORT: "http" is not a port/);
   });
 
+  test('refuses to start on a store.db that is zero-length, naming the file and how to recover', async (t) => {
+    const dir = tmpDir(t);
+    writeFileSync(join(dir, 'store.db'), '');
+    const r = await runCli(['control-plane', 'run', '--api-port', '0', '--dp-port', '0', '--data-dir', dir]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^Error: the store ${join(dir, 'store.db').replace(/[.]/g, '\\.')} is empty \\(0 bytes\\), not a zonectl database: restore it from a backup, or move it away to start a new, empty cluster`));
+  });
+
+  test('refuses to start on a damaged dp-server/server.key, naming the file and what to do', async (t) => {
+    const dir = tmpDir(t);
+    const first = await startCli(t, ['--api-port', '0', '--data-dir', dir]);
+    first.proc.kill('SIGTERM');
+    await first.exit;
+    const key = join(dir, 'dp-server', 'server.key');
+    writeFileSync(key, 'garbage\n');
+    const r = await runCli(['control-plane', 'run', '--api-port', '0', '--dp-port', '0', '--data-dir', dir]);
+    assert.equal(r.code, 1);
+    assert.ok(r.stderr.includes(`Error: ${key} is not a PEM private key (error:1E08010C:DECODER routines::unsupported): delete ${join(dir, 'dp-server', 'server.crt')} and ${key}: the next start issues new ones`), r.stderr);
+  });
+
   test('durability: after kill -9 in the middle of a burst of PUTs, every acknowledged write is there', async (t) => {
     const dir = tmpDir(t);
     const cp = await startCli(t, ['--api-port', '0', '--data-dir', dir]);

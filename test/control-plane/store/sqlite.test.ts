@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { fixedClock } from '../../../src/core/clock.js';
@@ -49,4 +50,46 @@ test('sqlite: writes queued when close() is called are committed, not dropped', 
   const b = openSqliteStore({ path, clock });
   t.after(() => b.close());
   assert.equal((await b.list({ type: 'Mesh' })).total, 10);
+});
+
+test('sqlite: a store file that exists but is not a database is refused, naming the file and how to recover', async (t) => {
+  const dir = tmpDir(t);
+  const empty = join(dir, 'empty.db');
+  writeFileSync(empty, '');
+  assert.throws(
+    () => openSqliteStore({ path: empty, clock }),
+    (err: unknown) =>
+      err instanceof UnavailableError &&
+      err.message === `the store ${empty} is empty (0 bytes), not a zonectl database: restore it from a backup, or move it away to start a new, empty cluster (new signing keys: every zone token must be minted again), e.g. mv ${empty} ${empty}.empty`,
+  );
+  assert.equal(statSync(empty).size, 0, 'the file is left as it was');
+  const garbage = join(dir, 'garbage.db');
+  writeFileSync(garbage, 'not a database at all, but long enough to have a header. '.repeat(100));
+  assert.throws(
+    () => openSqliteStore({ path: garbage, clock }),
+    (err: unknown) => err instanceof UnavailableError && err.message === `the store ${garbage} is not a valid SQLite database (file is not a database): restore it from a backup, or move it away to start a new, empty cluster (new signing keys: every zone token must be minted again)`,
+  );
+  // A store whose database file was moved away while its write-ahead log stayed: SQLite would
+  // discard the log and start empty.
+  const moved = join(dir, 'moved.db');
+  const a = openSqliteStore({ path: moved, clock });
+  await a.create({ type: 'Mesh', name: 'default' });
+  const walCopy = readFileSync(`${moved}-wal`);
+  await a.close();
+  rmSync(moved);
+  writeFileSync(`${moved}-wal`, walCopy);
+  assert.throws(() => openSqliteStore({ path: moved, clock }), (err: unknown) => err instanceof UnavailableError && err.message.startsWith(`the store ${moved} is missing but its write-ahead log ${moved}-wal (${walCopy.length} bytes) is there`));
+  assert.equal(existsSync(moved), false);
+});
+
+test('sqlite: the first start creates the store atomically, 0600, with no temporary file left', async (t) => {
+  const path = join(tmpDir(t), 'store.db');
+  const a = openSqliteStore({ path, clock });
+  await a.create({ type: 'Mesh', name: 'default' });
+  await a.close();
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.deepEqual(readdirSync(dirname(path)).sort(), ['store.db']);
+  const b = openSqliteStore({ path, clock });
+  t.after(() => b.close());
+  assert.equal((await b.list({ type: 'Mesh' })).total, 1);
 });
