@@ -26,8 +26,9 @@ function collect(path, out) {
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const passthrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
 // Suites with their own npm script (slow, or needing what `npm test` must not wait for) run only
-// when named: `npm run test:package` runs test/package.
-const SEPARATE = new Set(['test/package']);
+// when named: `npm run test:package` runs test/package; `npm run test:reliability` (through
+// scripts/test-reliability.mjs, which sets its budgets and writes docs/reliability.md) runs test/reliability.
+const SEPARATE = new Set(['test/package', 'test/reliability']);
 const files = (roots.length ? roots : ['test']).flatMap((r) => collect(r, [])).filter((f) => roots.length > 0 || ![...SEPARATE].some((d) => f.startsWith(`${d}/`)));
 if (files.length === 0) {
   console.error('no test files found');
