@@ -5,7 +5,10 @@
 import { parseGoDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { createLogger, type LogFormat } from '../core/log.js';
+import { resolve } from 'node:path';
+import { parseAccessLogDestination } from '../egress/access-log.js';
 import { parseWorkers } from '../egress/proxy.js';
+import type { AccessLogBackend } from '../resources/egress-config.js';
 import type { Listening, RunEgressOptions } from '../egress/run.js';
 import { parseVars } from './apply/vars.js';
 
@@ -51,6 +54,17 @@ export interface DpRunFlags {
   'log-level': string;
   'log-format'?: string;
   workers: number;
+  'access-log'?: string[];
+}
+
+/** `--access-log` values as backends; a bad one is a usage error naming the valid forms. */
+export function accessLogBackends(values: string[] | undefined): AccessLogBackend[] | undefined {
+  if (!values?.length) return undefined;
+  return values.map((v) => {
+    const b = parseAccessLogDestination(v, (p) => resolve(p));
+    if (typeof b === 'string') throw new UsageError(b);
+    return b;
+  });
 }
 
 export function egressRunOptions(flags: DpRunFlags, version: string): RunEgressOptions {
@@ -71,6 +85,7 @@ export function egressRunOptions(flags: DpRunFlags, version: string): RunEgressO
     clientHelloTimeoutMs: flags['client-hello-timeout'],
     upstream: { connectTimeoutMs: flags['upstream-connect-timeout'], idleTimeoutMs: flags['idle-timeout'], tcpKeepaliveMs: flags['tcp-keepalive'] },
     workers: flags.workers,
+    accessLog: accessLogBackends(flags['access-log']),
     logger: createLogger('egress', { level: flags['log-level'], format: flags['log-format'] as LogFormat | undefined }),
   };
 }

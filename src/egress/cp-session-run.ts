@@ -10,11 +10,12 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError, ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { renderTemplate } from '../resources/load.js';
-import type { UpstreamSettings } from '../resources/egress-config.js';
+import type { AccessLogBackend, UpstreamSettings } from '../resources/egress-config.js';
 import type { Resource } from '../resources/types.js';
 import { parseCpAddress } from './cp-session-http.js';
 import { startCpSession, type CpSession } from './cp-session.js';
 import type { ProxyHandle } from './egress.js';
+import { reopenOnSigusr1 } from './lines.js';
 import { startProxy } from './proxy.js';
 
 /** How `dp run` listens, whatever feeds it routes: flag overrides of the resource's networking (0 = a free port). */
@@ -30,6 +31,8 @@ export interface EgressListenOptions {
   logger: Logger;
   /** `--workers`: processes sharing the listener (1, the default, runs the proxy in this process). */
   workers?: number;
+  /** `--access-log`: backends for every connection, besides those a snapshot configures. */
+  accessLog?: AccessLogBackend[];
 }
 
 export interface EgressFromCpOptions extends EgressListenOptions {
@@ -98,6 +101,8 @@ export async function startEgressFromControlPlane(opts: EgressFromCpOptions): Pr
     clientHelloTimeoutMs: opts.clientHelloTimeoutMs,
     upstream: opts.upstream,
     logger: opts.logger,
+    name: resource.name,
+    accessLog: opts.accessLog,
   });
   const registered: Resource = {
     ...resource,
@@ -128,6 +133,7 @@ export async function runEgressFromControlPlane(opts: EgressFromCpOptions & { st
   const started = await startEgressFromControlPlane(opts);
   onStarted?.(started);
   const { egress, session } = started;
+  const stopReopening = reopenOnSigusr1(() => egress.reopenLogs());
   let fatal: unknown;
   await new Promise<void>((resolve) => {
     const finish = (why: string) => {
@@ -147,6 +153,7 @@ export async function runEgressFromControlPlane(opts: EgressFromCpOptions & { st
     });
   });
   await session.close();
+  stopReopening();
   if (fatal) {
     await egress.close();
     throw fatal;

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../core/log.js';
+import type { AccessLog } from './access-log.js';
 import { parseClientHello } from './client-hello.js';
 import type { LineSinks } from './lines.js';
 import { authorize } from './enforce.js';
@@ -33,6 +34,8 @@ export interface DataPathContext {
   upstream: UpstreamTimers;
   /** Whole-line output (access logs): from a worker, lines travel to the primary (lines.ts). */
   lines: LineSinks;
+  /** Per-connection log lines; every call is behind `access.on` (no cost when nothing is logged). */
+  access: AccessLog;
 }
 
 /**
@@ -113,12 +116,14 @@ function settle(c: PendingConn): void {
 function reject(c: PendingConn, reason: RejectReason): void {
   settle(c);
   c.ctx.metrics.reject(reason);
+  if (c.ctx.access.on) c.ctx.access.rejected(c.client, reason);
   c.client.destroy();
 }
 
 /** Handles one accepted socket until it is routed or rejected. */
 export function onConnection(ctx: DataPathContext, client: net.Socket): void {
   ctx.metrics.onAccept();
+  if (ctx.access.on) ctx.access.accepted(client);
   const c = new PendingConn(ctx, client, performance.now() + ctx.clientHelloTimeoutMs);
   (client as unknown as Tagged)[kConn] = c;
   ctx.deadlines.add(c);
@@ -192,7 +197,7 @@ function route(c: PendingConn, hello: Buffer, sni: string | undefined): void {
   const { ctx, client } = c;
   if (sni === undefined) return rejectRouted(ctx, client, 'no-sni');
   const r = ctx.table()?.routes.get(sni);
-  if (!r) return rejectRouted(ctx, client, 'unknown-sni');
+  if (!r) return rejectRouted(ctx, client, 'unknown-sni', sni);
   if (r.kind === 'passthrough') {
     ctx.metrics.opened(sni);
     // The client keeps flowing while the upstream connects (a pause now and a resume later each
@@ -208,8 +213,9 @@ function route(c: PendingConn, hello: Buffer, sni: string | undefined): void {
   ctx.terminator.emit('connection', client);
 }
 
-function rejectRouted(ctx: DataPathContext, client: net.Socket, reason: RejectReason): void {
+function rejectRouted(ctx: DataPathContext, client: net.Socket, reason: RejectReason, sni?: string): void {
   ctx.metrics.reject(reason);
+  if (ctx.access.on) ctx.access.rejected(client, reason, sni);
   client.destroy();
 }
 
@@ -280,13 +286,22 @@ function onUpstreamConnect(this: net.Socket): void {
 
 function finish(ctx: DataPathContext, client: net.Socket | tls.TLSSocket, sni: string, end: 'closed' | 'error' | 'upstream-connect-failed', bytesIn: number, bytesOut: number): void {
   ctx.live.delete(client);
-  ctx.metrics.closed(sni, ctx.forceClosed ? 'drained' : end, bytesIn, bytesOut);
+  const outcome = ctx.forceClosed ? 'drained' : end;
+  ctx.metrics.closed(sni, outcome, bytesIn, bytesOut);
+  if (ctx.access.on) {
+    // A passthrough client carries its route and endpoint; a terminated one (TLSSocket) does not.
+    const c = (client as unknown as Partial<Tagged>)[kConn];
+    const r = c?.route ?? ctx.table()?.routes.get(sni);
+    const route = r ? { kind: r.kind, mesh: r.route.mesh } : undefined;
+    ctx.access.finished(client, route, sni, outcome, bytesIn, bytesOut, c?.route?.endpoints[c.idx]?.key);
+  }
 }
 
 /** Wires the terminating TLS server: verified mesh clients are relayed to the external service. */
 export function attachTerminator(ctx: DataPathContext): void {
   ctx.terminator.on('tlsClientError', (_err: Error, tlsSock: tls.TLSSocket) => {
     ctx.metrics.reject('client-cert');
+    if (ctx.access.on) logRejected(ctx, tlsSock, 'client-cert');
     tlsSock.destroy();
   });
   ctx.terminator.on('secureConnection', (tlsSock: tls.TLSSocket) => {
@@ -294,6 +309,7 @@ export function attachTerminator(ctx: DataPathContext): void {
     const r = ctx.table()?.routes.get(sni);
     if (!r || r.kind !== 'terminating') {
       ctx.metrics.reject('unknown-sni');
+      if (ctx.access.on) ctx.access.rejected(tlsSock, 'unknown-sni', sni);
       return void tlsSock.destroy();
     }
     // The chain is verified against the mesh CA (requestCert + rejectUnauthorized); also require a
@@ -302,9 +318,15 @@ export function attachTerminator(ctx: DataPathContext): void {
     const uris = (peer?.subjectaltname ?? '').split(', ').filter((s) => s.startsWith('URI:'));
     if (!uris.some((u) => u.startsWith(`URI:spiffe://${r.route.mesh}/`))) {
       ctx.metrics.reject('client-cert');
+      if (ctx.access.on) ctx.access.rejected(tlsSock, 'client-cert', sni, { kind: 'terminating', mesh: r.route.mesh });
       return void tlsSock.destroy();
     }
-    if (authorize(ctx.metrics, ctx.log, r, tlsSock, peer.subjectaltname).action === 'deny') return;
+    const decision = authorize(ctx.metrics, ctx.log, r, tlsSock, peer.subjectaltname);
+    if (decision.action === 'deny') {
+      if (ctx.access.on) ctx.access.rejected(tlsSock, 'denied', sni, { kind: 'terminating', mesh: r.route.mesh }, { san: peer.subjectaltname, decision });
+      return;
+    }
+    if (ctx.access.on) ctx.access.terminated(tlsSock, r.route, peer.subjectaltname, decision);
     ctx.metrics.opened(sni);
     ctx.live.add(tlsSock);
     const started = performance.now();
@@ -356,4 +378,11 @@ export function attachTerminator(ctx: DataPathContext): void {
       );
     });
   });
+}
+
+/** A failed mTLS handshake: on a terminating route's backends when the SNI names one. */
+function logRejected(ctx: DataPathContext, tlsSock: tls.TLSSocket, reason: RejectReason): void {
+  const sni = typeof tlsSock.servername === 'string' ? tlsSock.servername : undefined;
+  const r = sni === undefined ? undefined : ctx.table()?.routes.get(sni);
+  ctx.access.rejected(tlsSock, reason, sni, r ? { kind: r.kind, mesh: r.route.mesh } : undefined);
 }

@@ -4,10 +4,13 @@
  * through this handle; tests run it in-process.
  */
 import net from 'node:net';
+import { hostname } from 'node:os';
 import tls from 'node:tls';
 import { ValidationError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
-import type { EgressSnapshot, UpstreamSettings } from '../resources/egress-config.js';
+import type { AccessLogBackend, EgressSnapshot, UpstreamSettings } from '../resources/egress-config.js';
+import { AccessLog, type RejectionLimit } from './access-log.js';
+import { unknownOperators } from './access-log-format.js';
 import { createAdminServer, type AdminSource, type ReadyState } from './admin.js';
 import { attachTerminator, HelloDeadlines, onConnection, type DataPathContext } from './data-path.js';
 import { LineWriters, type LineSinks } from './lines.js';
@@ -45,6 +48,12 @@ export interface EgressOptions {
   random?: () => number;
   /** Upstream settings (`dp run` flags); a snapshot's `upstream` section overrides each one it sets. */
   upstream?: UpstreamSettings;
+  /** The ZoneEgress name, in access log lines (default: the host name). */
+  name?: string;
+  /** Access log backends for every route and unrouted connection (`dp run --access-log`), besides the snapshot's. */
+  accessLog?: AccessLogBackend[];
+  /** Rejection lines allowed per reason (tests lower it). */
+  accessLogLimit?: RejectionLimit;
 }
 
 /** `skipped`: with `partial`, the identities and routes left out (field path: reason). */
@@ -80,6 +89,8 @@ export interface ProxyHandle {
   snapshot(): EgressSnapshot | undefined;
   drain(): Promise<void>;
   close(): Promise<void>;
+  /** Reopens access log files (after logrotate moved them: SIGUSR1). */
+  reopenLogs(): void;
 }
 
 export interface EgressHandle extends ProxyHandle {
@@ -127,6 +138,8 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   const defaults: ResolvedUpstreamSettings = { ...UPSTREAM_DEFAULTS, ...opts.upstream };
   let upstreamSettings = defaults;
   const ownLines = new LineWriters();
+  const lines = opts.lines ?? ownLines.sinks();
+  const access = new AccessLog({ egress: opts.name ?? hostname(), lines, metrics, always: opts.accessLog, rejectionLimit: opts.accessLogLimit });
   // Upstream and terminated TLS sockets (DataPathContext.live); applySnapshot() re-checks them.
   const live = new Set<net.Socket | tls.TLSSocket>();
 
@@ -141,6 +154,11 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
       return { ok: false, version, reason };
     }
     table = res.table;
+    access.configure(res.table.snapshot.accessLog);
+    for (const b of res.table.snapshot.accessLog?.backends ?? []) {
+      const unknown = unknownOperators(b.format);
+      if (unknown.length) log.warn({ backend: b.name, operators: unknown }, 'access log format uses operators the egress does not fill; they render as -');
+    }
     upstreamSettings = { ...defaults, ...res.table.snapshot.upstream };
     appliedAt = new Date();
     if (res.skipped.length) {
@@ -186,7 +204,8 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     forceClosed: false,
     deadlines: new HelloDeadlines(clientHelloTimeoutMs),
     upstream: new UpstreamTimers(() => upstreamSettings),
-    lines: opts.lines ?? ownLines.sinks(),
+    lines,
+    access,
   };
   attachTerminator(ctx);
 
@@ -223,6 +242,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   const closeServers = async () => {
     if (listener.listening) await new Promise<void>((r) => listener.close(() => r()));
     await closeAdmin();
+    access.close();
     await ownLines.close();
   };
   const closeAdmin = async () => {
@@ -248,6 +268,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
         });
       });
       await closeAdmin();
+      access.close();
       await ownLines.close();
     })());
 
@@ -271,6 +292,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
       routes: Object.fromEntries([...metrics.routes].map(([k, v]) => [k, { ...v, outcomes: { ...v.outcomes } }])),
     }),
     drain,
+    reopenLogs: () => ownLines.reopen(),
     close: async () => {
       draining = true;
       ctx.forceClosed = true;

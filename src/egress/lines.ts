@@ -15,6 +15,13 @@ export interface LineSink {
   write(line: string): void;
 }
 
+/** Calls `reopen` on every SIGUSR1 (logrotate's postrotate signal) until the returned function is called. */
+export function reopenOnSigusr1(reopen: () => void): () => void {
+  const on = () => reopen();
+  process.on('SIGUSR1', on);
+  return () => void process.removeListener('SIGUSR1', on);
+}
+
 /** Opens `LineSink`s by destination name (see the module comment). */
 export type LineSinks = (destination: string) => LineSink;
 
@@ -38,13 +45,23 @@ export class LineWriters {
     else {
       let f = this.files.get(destination);
       if (!f) {
-        f = createWriteStream(destination, { flags: 'a' });
+        // 0640: access logs carry client addresses and identities; the group may read them (log shippers).
+        f = createWriteStream(destination, { flags: 'a', mode: 0o640 });
         // A log file that cannot be written must not take the proxy down; say it once.
         f.on('error', (err) => process.stderr.write(`cannot write ${destination}: ${err.message}\n`));
         this.files.set(destination, f);
       }
       f.write(data);
     }
+  }
+
+  /**
+   * Closes the files; the next line opens each path again (logrotate renamed the file and sent
+   * SIGUSR1: lines already queued go to the renamed file, later ones to a new one).
+   */
+  reopen(): void {
+    for (const f of this.files.values()) f.end();
+    this.files.clear();
   }
 
   /** The sinks of this process: each line is written at once. */

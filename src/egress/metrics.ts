@@ -52,6 +52,8 @@ export class EgressMetrics {
   readonly decisions = new Map<string, Record<PermissionDecision | 'revoked', number>>();
   accepted = 0;
   upstreamConnectFailures = 0;
+  /** Access log lines not written, by `backend\nreason` (rate-limit: rejections over the limit; buffer-full: a TCP collector behind). */
+  readonly accessLogDrops = new Map<string, number>();
 
   constructor() {
     // Prometheus series are rendered from the plain counters at scrape time (collect()), so a
@@ -135,6 +137,20 @@ export class EgressMetrics {
         for (const [route, d] of decisions) for (const [action, n] of Object.entries(d)) this.labels(route, action).inc(n);
       },
     });
+    const drops = this.accessLogDrops;
+    new Counter({
+      name: 'zonectl_egress_access_log_dropped_total',
+      help: 'Access log lines not written, by backend and reason (rate-limit: rejected connections over the limit; buffer-full: a TCP collector down or behind)',
+      labelNames: ['backend', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, n] of drops) {
+          const at = key.indexOf('\n');
+          this.labels(key.slice(0, at), key.slice(at + 1)).inc(n);
+        }
+      },
+    });
     this.registry.registerMetric(this.latencyMetric() as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
@@ -170,6 +186,11 @@ export class EgressMetrics {
 
   reject(reason: RejectReason): void {
     this.rejected[reason]++;
+  }
+
+  accessLogDropped(backend: string, reason: 'rate-limit' | 'buffer-full'): void {
+    const key = `${backend}\n${reason}`;
+    this.accessLogDrops.set(key, (this.accessLogDrops.get(key) ?? 0) + 1);
   }
 
   decision(sni: string, action: PermissionDecision | 'revoked'): void {

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { EgressSnapshot, UpstreamSettings } from '../resources/egress-config.js';
+import type { AccessLogBackend, EgressSnapshot, UpstreamSettings } from '../resources/egress-config.js';
 import { startEgress, type ProxyHandle } from './egress.js';
 import { startEgressCluster } from './workers/primary.js';
 
@@ -22,6 +22,9 @@ export interface ProxyOptions {
   logger: Logger;
   snapshot?: EgressSnapshot;
   upstream?: UpstreamSettings;
+  /** ZoneEgress name (access log lines) and `--access-log` backends. */
+  name?: string;
+  accessLog?: AccessLogBackend[];
 }
 
 /** `--workers` value: a positive integer, or `auto` (the CPUs this process may use). */

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { upstreamSettingsProblems } from './upstream-timers.js';
 import type { EgressRoute, EgressSnapshot, MeshIdentity, PassthroughRoute, TerminatingRoute, UpstreamTls, WeightedEndpoint } from '../resources/egress-config.js';
+import { checkAccessLog } from './access-log-format.js';
 import { checkPermissions, compilePermissions, RouteAuthz } from './permissions.js';
 
 export interface CompiledEndpoint extends WeightedEndpoint {
@@ -197,6 +198,8 @@ export function compileSnapshot(s: EgressSnapshot): CompileResult {
   for (const r of s.routes) if (isObj(r) && r.kind === 'terminating' && isNonEmpty(r.sni)) declared.set(r.sni, r.mesh);
   const permissionProblems = checkPermissions(s.permissions, declared);
   if (permissionProblems.length) return { problems: permissionProblems };
+  const accessLogProblems = checkAccessLog(s.accessLog);
+  if (accessLogProblems.length) return { problems: accessLogProblems };
   const terminating = new Map<string, string>();
   for (const c of routes.values()) if (c.kind === 'terminating') terminating.set(c.route.sni, c.route.mesh);
   const authz = compilePermissions(s.permissions, terminating);

@@ -6,12 +6,14 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UsageError, ValidationError, isZonectlError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { ProxyHandle } from './egress.js';
 import { runEgressFromControlPlane, type EgressListenOptions } from './cp-session-run.js';
+import { reopenOnSigusr1 } from './lines.js';
 import { startProxy } from './proxy.js';
 import { loadRoutesFile } from './routes-file.js';
 
@@ -80,13 +82,17 @@ export async function runEgress(opts: RunEgressOptions, onListening?: (l: Listen
     upstream: opts.upstream,
     logger: log,
     snapshot,
+    name: dp.name ?? hostname(),
+    accessLog: opts.accessLog,
   });
   onListening?.({ name: dp.name, address: egress.address, port: egress.port, adminAddress: egress.adminAddress, adminPort: egress.adminPort });
   const stopWatching = watchRoutes(routesFile, egress, log);
+  const stopReopening = reopenOnSigusr1(() => egress.reopenLogs());
   try {
     await untilTerminated(opts.stop, log);
   } finally {
     stopWatching();
+    stopReopening();
   }
   await egress.drain();
   log.info('drained; exiting');

@@ -10,6 +10,7 @@ export default class DpRun extends BaseCommand {
   static override examples = [
     '$ <%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --port 10002 --admin-port 9901',
     '$ <%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --dataplane-file zoneegress.yaml --drain-time 5s --workers 4',
+    '$ <%= config.bin %> dp run --proxy-type=egress --routes-file routes.yaml --access-log /var/log/zonectl/egress-access.log --access-log tcp://127.0.0.1:5170',
     '$ <%= config.bin %> dp run --proxy-type=egress --cp-address=https://127.0.0.1:5678 --ca-cert-file .zonectl/dp-server/ca.crt --dataplane-token-file=egress.token --dataplane-file=zoneegress.yaml',
   ];
 
@@ -31,6 +32,7 @@ export default class DpRun extends BaseCommand {
     'upstream-connect-timeout': Flags.custom<number>({ description: 'Give up connecting to one upstream endpoint after this long and try the next one (0s waits for the operating system); a snapshot or routes file may override it.', default: 5_000, defaultHelp: async () => '5s', parse: durationFlag('upstream-connect-timeout') })(),
     'idle-timeout': Flags.custom<number>({ description: 'Close a relayed connection that carried no byte either way for this long (0s: never).', default: 3_600_000, defaultHelp: async () => '1h', parse: durationFlag('idle-timeout') })(),
     'tcp-keepalive': Flags.custom<number>({ description: 'TCP keepalive on relayed connections, first probe after this idle time (0s: off).', default: 0, defaultHelp: async () => '0s', parse: durationFlag('tcp-keepalive') })(),
+    'access-log': Flags.string({ description: 'Also log every connection (one JSON line each) to stdout, a file (reopened on SIGUSR1), or tcp://HOST:PORT; repeatable. Adds to what a MeshAccessLog or the routes file configures.', multiple: true, multipleNonGreedy: true }),
     workers: Flags.custom<number>({ description: 'Processes sharing the listener: N, or auto (one per available CPU); 1 runs the proxy in this process.', default: async () => workersFlag('auto'), defaultHelp: async () => 'auto', parse: workersFlag })(),
     'log-level': Flags.string({ description: 'How much to log.', options: [...LOG_LEVELS], default: 'info' }),
     'log-format': Flags.string({ description: 'Log lines as json, or text for people (default: text on a terminal, json otherwise).', options: [...LOG_FORMATS] }),

@@ -12,7 +12,7 @@ import http from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '../../core/log.js';
-import type { EgressSnapshot, UpstreamSettings } from '../../resources/egress-config.js';
+import type { AccessLogBackend, EgressSnapshot, UpstreamSettings } from '../../resources/egress-config.js';
 import { serveAdmin, type AdminRoutes, type ReadyState } from '../admin.js';
 import type { ApplyOptions, ApplyResult, ProxyHandle } from '../egress.js';
 import { LineWriters } from '../lines.js';
@@ -35,6 +35,9 @@ export interface EgressClusterOptions {
   snapshot?: EgressSnapshot;
   /** `dp run`'s upstream timeouts (a snapshot's `upstream` section overrides them in each worker). */
   upstream?: UpstreamSettings;
+  /** ZoneEgress name and `--access-log` backends, for the workers' access logs (files are written here). */
+  name?: string;
+  accessLog?: AccessLogBackend[];
 }
 
 export interface WorkerInfo {
@@ -132,6 +135,8 @@ export async function startEgressCluster(opts: EgressClusterOptions): Promise<Eg
     clientHelloTimeoutMs: opts.clientHelloTimeoutMs,
     logLevel: opts.logLevel ?? 'info',
     upstream: opts.upstream,
+    name: opts.name,
+    accessLog: opts.accessLog,
   });
 
   const post = (s: Slot, m: ToWorker) => {
@@ -385,6 +390,7 @@ export async function startEgressCluster(opts: EgressClusterOptions): Promise<Eg
         else s.onExit.push(wait);
       });
     },
+    reopenLogs: () => writers.reopen(),
     drain: () => {
       log.info({ drainTimeMs: opts.drainTimeMs, workers: slots.length }, 'draining: every worker stops accepting');
       return (stopped ??= stopAll('drain', opts.drainTimeMs + 10_000));

@@ -8,7 +8,7 @@
  * others have), listens, and says `listening`. Every later snapshot comes as `apply`, answered by
  * `applied`; `stats` is answered by `stats`; `drain` ends with `drained` and exit 0.
  */
-import type { EgressSnapshot, UpstreamSettings } from '../../resources/egress-config.js';
+import type { AccessLogBackend, EgressSnapshot, UpstreamSettings } from '../../resources/egress-config.js';
 import type { ClusterInfo, ReadyState } from '../admin.js';
 import type { EgressStats } from '../egress.js';
 import type { LinesMessage } from '../lines.js';
@@ -25,6 +25,9 @@ export interface WorkerSettings {
   clientHelloTimeoutMs: number;
   logLevel: string;
   upstream?: UpstreamSettings;
+  name?: string;
+  /** `--access-log` backends (their lines travel to the primary, except TCP ones). */
+  accessLog?: AccessLogBackend[];
 }
 
 export type ToWorker =

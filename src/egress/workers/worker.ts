@@ -46,6 +46,8 @@ export async function runEgressWorker(): Promise<void> {
             drainTimeMs: settings.drainTimeMs,
             clientHelloTimeoutMs: settings.clientHelloTimeoutMs,
             upstream: settings.upstream,
+            name: settings.name,
+            accessLog: settings.accessLog,
             logger: log,
             snapshot: m.snapshot,
             snapshotPartial: true,
@@ -93,6 +95,8 @@ export async function runEgressWorker(): Promise<void> {
   // (Ctrl-C, a terminal hang-up): the primary handles them. A SIGTERM sent to this worker alone drains it.
   process.on('SIGINT', () => undefined);
   process.on('SIGHUP', () => undefined);
+  // Access log files belong to the primary, which reopens them on SIGUSR1.
+  process.on('SIGUSR1', () => undefined);
   process.on('SIGTERM', () => void drain());
   // The primary is gone (killed): nobody feeds routes or reads stats any more; stop now.
   process.on('disconnect', () => {
