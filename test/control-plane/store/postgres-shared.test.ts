@@ -9,6 +9,7 @@ import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { fixedClock } from '../../../src/core/clock.js';
 import { UnavailableError, UsageError } from '../../../src/core/errors.js';
+import { LATEST, MIGRATIONS } from '../../../src/control-plane/store/postgres/schema.js';
 import { openPostgresStore } from '../../../src/control-plane/store/postgres/store.js';
 import type { Store, StoreChange } from '../../../src/control-plane/store/types.js';
 import { freePort } from '../../e2e/processes.js';
@@ -47,7 +48,7 @@ async function sql(url: string, text: string, params: unknown[] = []): Promise<p
 test('postgres: instances starting together migrate once; each sees the others\' writes and changes in commit order', async (t) => {
   const url = await freshDatabase(t);
   const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((id) => open(t, url, id)));
-  assert.deepEqual((await sql(url, 'SELECT version FROM zonectl_schema')).rows, [{ version: 1 }]);
+  assert.deepEqual((await sql(url, 'SELECT version FROM zonectl_schema')).rows, [{ version: LATEST }]);
   const atB = until(b, (seen) => seen.filter((x) => x.key.name === 'hot').length === 30 && seen.some((x) => x.op === 'delete'));
   const atC = until(c, (seen) => seen.filter((x) => x.key.name === 'hot').length === 30 && seen.some((x) => x.op === 'delete'));
   // Writes from two instances to one key interleave; both watchers must see versions 1..30 in order.
@@ -107,11 +108,51 @@ test('postgres: withLock excludes across instances', async (t) => {
   assert.deepEqual(events, ['a-in', 'b-other', 'a-out', 'b-in']);
 });
 
+test('postgres: a version 1 database is upgraded; page totals stay exact across instances, offsets page in order', async (t) => {
+  const url = await freshDatabase(t);
+  // A database as zonectl with schema version 1 left it: no counters table yet.
+  await sql(url, `CREATE TABLE zonectl_schema (version integer NOT NULL); INSERT INTO zonectl_schema VALUES (1); ${MIGRATIONS[0].sql}`);
+  const v1 = (name: string, mesh = '') => sql(url, `SELECT * FROM zonectl_apply('{create}', $1, $2, $3, $4, '{NULL}', '2019-07-17T18:08:41Z', 'old')`, [[mesh ? 'ExternalService' : 'ZoneEgress'], [mesh], [name], [JSON.stringify(mesh ? { type: 'ExternalService', mesh, name } : ze(name))]]);
+  for (const n of ['c', 'a', 'b']) await v1(`old-${n}`);
+  await v1('svc', 'm1');
+  const [a, b] = await Promise.all([open(t, url, 'a'), open(t, url, 'b')]);
+  assert.deepEqual((await sql(url, 'SELECT version FROM zonectl_schema')).rows, [{ version: LATEST }]);
+  const early = await b.list({ type: 'ZoneEgress', offset: 1, size: 1 });
+  assert.deepEqual([early.total, early.items.map((i) => i.resource.name)], [3, ['old-b']], 'resources written before the upgrade are counted');
+  assert.equal((await a.list({ type: 'ZoneEgress', size: 0 })).total, 3);
+  // Creates, deletes, failed creates and deletes of missing keys through both instances at once.
+  await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).upsert(ze(`ze-${String(i).padStart(2, '0')}`))));
+  await Promise.all([
+    ...Array.from({ length: 10 }, (_, i) => (i % 2 ? b : a).delete({ type: 'ZoneEgress', name: `ze-${String(i * 3).padStart(2, '0')}` })),
+    a.create(ze('ze-01')).catch(() => 'conflict'),
+    b.delete({ type: 'ZoneEgress', name: 'never' }).catch(() => 'not found'),
+    a.create({ type: 'ExternalService', mesh: 'm2', name: 'svc' }),
+    b.create({ type: 'ExternalService', mesh: 'm1', name: 'abc' }),
+  ]);
+  const all = (await a.list({ type: 'ZoneEgress' })).items.map((i) => i.resource.name);
+  assert.equal(all.length, 33);
+  for (const store of [a, b]) {
+    const pages = [];
+    for (let offset = 0; offset < 40; offset += 7) {
+      const page = await store.list({ type: 'ZoneEgress', offset, size: 7 });
+      assert.equal(page.total, 33);
+      pages.push(...page.items.map((i) => i.resource.name));
+    }
+    assert.deepEqual(pages, all, 'pages at increasing offsets are the whole list, in order');
+  }
+  assert.deepEqual(await a.list({ type: 'ZoneEgress', offset: 33, size: 5 }), { total: 33, items: [] });
+  const m1 = await b.list({ type: 'ExternalService', mesh: 'm1', offset: 1, size: 5 });
+  assert.deepEqual([m1.total, m1.items.map((i) => i.resource.name)], [2, ['svc']]);
+  assert.equal((await b.list({ type: 'ExternalService', offset: 0, size: 1 })).total, 3);
+  const filtered = await a.list({ type: 'ZoneEgress', nameContains: 'old-', offset: 1, size: 1 });
+  assert.deepEqual([filtered.total, filtered.items.map((i) => i.resource.name)], [3, ['old-b']]);
+});
+
 test('postgres: a database with a newer zonectl schema is refused', async (t) => {
   const url = await freshDatabase(t);
   await (await openPostgresStore({ url, clock })).close();
   await sql(url, 'UPDATE zonectl_schema SET version = 999');
-  await assert.rejects(openPostgresStore({ url, clock }), (err: unknown) => err instanceof UnavailableError && /has zonectl schema version 999, newer than this zonectl knows \(1\); upgrade zonectl/.test(err.message));
+  await assert.rejects(openPostgresStore({ url, clock }), (err: unknown) => err instanceof UnavailableError && err.message.includes(`has zonectl schema version 999, newer than this zonectl knows (${LATEST}); upgrade zonectl`));
 });
 
 test('postgres: a wrong password, a missing database and no server are clear errors', async (t) => {

@@ -137,24 +137,38 @@ export class PostgresStore implements Store {
     return { resource: JSON.parse(rows[0].doc) as Resource, version: rows[0].version };
   }
 
+  /**
+   * A page is one statement, so `total` and the items come from one snapshot:
+   * - total: the counters zonectl_apply keeps per (type, mesh) (schema.ts, version 2); with a
+   *   name filter, a count of the matching rows.
+   * - items: the key at `offset` is found by an index-only scan of the primary key (narrow
+   *   entries, no documents), then `size` documents are read from that key on. A plain OFFSET
+   *   reads and drops every document before the page, and past the middle of a type the planner
+   *   prefers sorting the whole type to walking the index (23 ms at offset 9,900 of 10,000).
+   */
   async list(opts: ListOptions): Promise<ListResult> {
     this.check();
     const where = ['type = $1'];
     const params: unknown[] = [opts.type];
     if (opts.mesh !== undefined) where.push(`mesh = $${params.push(opts.mesh)}`);
+    const counted = where.join(' AND ');
     // strpos, not LIKE: the filter is a literal substring (no % or _ wildcards), case-sensitive.
     if (opts.nameContains) where.push(`strpos(name, $${params.push(opts.nameContains)}) > 0`);
     const filter = where.join(' AND ');
-    const paged = opts.offset !== undefined || opts.size !== undefined;
-    const page = `SELECT version, doc FROM zonectl_resources WHERE ${filter} ORDER BY name, mesh${opts.size !== undefined ? ` LIMIT ${Math.max(0, Math.floor(opts.size))}` : ''}${opts.offset ? ` OFFSET ${Math.max(0, Math.floor(opts.offset))}` : ''}`;
-    const [items, count] = await Promise.all([
-      this.query<{ version: number; doc: string }>(page, params),
-      paged ? this.query<{ n: string }>(`SELECT count(*) AS n FROM zonectl_resources WHERE ${filter}`, params) : undefined,
-    ]);
-    return {
-      total: count ? Number(count.rows[0].n) : items.rows.length,
-      items: items.rows.map((r) => ({ resource: JSON.parse(r.doc) as Resource, version: r.version })),
-    };
+    if (opts.offset === undefined && opts.size === undefined) {
+      const { rows } = await this.query<{ version: number; doc: string }>(`SELECT version, doc FROM zonectl_resources WHERE ${filter} ORDER BY name, mesh`, params);
+      return { total: rows.length, items: rows.map(stored) };
+    }
+    const offset = Math.max(0, Math.floor(opts.offset ?? 0));
+    const from = offset > 0 ? ` AND (name, mesh) >= (SELECT name, mesh FROM zonectl_resources WHERE ${filter} ORDER BY name, mesh OFFSET ${offset} LIMIT 1)` : '';
+    const limit = opts.size !== undefined ? ` LIMIT ${Math.max(0, Math.floor(opts.size))}` : '';
+    const total = opts.nameContains ? `SELECT count(*) FROM zonectl_resources WHERE ${filter}` : `SELECT coalesce(sum(n), 0) FROM zonectl_counts WHERE ${counted}`;
+    // The LEFT JOIN keeps one row (version NULL) when the page is empty, to carry the total.
+    const { rows } = await this.query<{ total: string; version: number | null; doc: string | null }>(
+      `SELECT t.total, p.version, p.doc FROM (${total}) AS t(total) LEFT JOIN LATERAL (SELECT version, doc FROM zonectl_resources WHERE ${filter}${from} ORDER BY name, mesh${limit}) AS p ON true`,
+      params,
+    );
+    return { total: Number(rows[0].total), items: rows.filter((r) => r.version !== null).map((r) => stored(r as { version: number; doc: string })) };
   }
 
   create(resource: Resource): Promise<StoredResource> {
@@ -301,9 +315,11 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Refreshes the planner's statistics soon after many writes. With stale ones (a table that
-   * grew from empty to 10,000 rows since autovacuum last looked) PostgreSQL sorts a whole type
-   * to serve one page instead of walking the primary key in order: 50 ms instead of 2.
+   * Vacuums and refreshes the planner's statistics soon after many writes. With stale statistics
+   * (a table that grew from empty to 10,000 rows since autovacuum last looked) PostgreSQL sorts
+   * a whole type to serve one page instead of walking the primary key in order: 50 ms instead of
+   * 2. The vacuum marks the pages all-visible, so the index-only scan that finds a page's first
+   * key (list) reads no table pages.
    */
   private afterWrites(n: number): void {
     this.writesSinceAnalyze += n;
@@ -311,7 +327,7 @@ export class PostgresStore implements Store {
     this.analyzeTimer = setTimeout(() => {
       this.writesSinceAnalyze = 0;
       void this.pool
-        .query('ANALYZE zonectl_resources')
+        .query('VACUUM (ANALYZE) zonectl_resources')
         .catch((err: unknown) => this.opts.onProblem?.('could not refresh the planner statistics', err))
         .finally(() => (this.analyzeTimer = undefined));
     }, 500);
@@ -333,6 +349,10 @@ function withoutServerFields(resource: Resource): Resource {
   const out = structuredClone(rest) as Resource;
   if (out.mesh === undefined || out.mesh === '') delete out.mesh;
   return out;
+}
+
+function stored(row: { version: number; doc: string }): StoredResource {
+  return { resource: JSON.parse(row.doc) as Resource, version: row.version };
 }
 
 function failure(w: PendingWrite, row: ApplyRow): Error {
