@@ -59,6 +59,17 @@ export abstract class DataCommand extends BaseCommand {
   }
 
   /**
+   * What every reading command does with its data: with --watch, `watch` it; else fetch it once,
+   * print it and return it (the value behind --json).
+   */
+  protected async printOrWatch<T>(flags: { output?: string; interval?: string; watch?: boolean }, fetch: () => Promise<T>, render: (value: T) => Renderers): Promise<T> {
+    if (flags.watch) return this.watch(flags, fetch, render);
+    const value = await fetch();
+    this.printData(flags.output, value, render(value));
+    return value;
+  }
+
+  /**
    * Runs `fetch` and prints its rendering again whenever it changes until Ctrl-C, then exits 0.
    * JSON prints one compact document per line so that a pipe can read it line by line.
    */

@@ -62,17 +62,9 @@ export default class Get extends DataCommand {
     try {
       if (args.name !== undefined) {
         const name = args.name;
-        const fetchItem = () => getResource(client, kind, name, { mesh, format });
-        if (flags.watch) return await this.watch(flags, fetchItem, itemViews);
-        const item = await fetchItem();
-        this.printData(flags.output, item, itemViews(item));
-        return item;
+        return await this.printOrWatch(flags, () => getResource(client, kind, name, { mesh, format }), itemViews);
       }
-      const fetchList = () => listResources(client, kind, { mesh, size: flags.size, offset: flags.offset, format });
-      if (flags.watch) return await this.watch(flags, fetchList, listViews);
-      const list = await fetchList();
-      this.printData(flags.output, list, listViews(list));
-      return list;
+      return await this.printOrWatch(flags, () => listResources(client, kind, { mesh, size: flags.size, offset: flags.offset, format }), listViews);
     } finally {
       client.close();
     }

@@ -31,10 +31,7 @@ export default class InspectMeshes extends DataCommand {
     };
     const views = (list: MeshSummaryList) => ({ table: () => renderMeshSummaryTable(list.items, clockFromEnv()), yaml: () => renderYaml(list) });
     try {
-      if (flags.watch) return await this.watch(flags, fetch, views);
-      const list = await fetch();
-      this.printData(flags.output, list, views(list));
-      return list;
+      return await this.printOrWatch(flags, fetch, views);
     } finally {
       client.close();
     }

@@ -1,9 +1,7 @@
-import { clockFromEnv } from '../../core/clock.js';
-import { listAllPath, type ResourceList } from '../../client/resources.js';
-import type { Resource } from '../../resources/types.js';
+import type { ResourceList } from '../../client/resources.js';
 import { clientFromFlags, cpFlags } from '../../cli/cp-flags.js';
 import { DataCommand, listOutputFlag, watchFlags } from '../../cli/data-command.js';
-import { colorsFor, renderYaml } from '../../cli/printers.js';
+import { listOverviews, overviewViews } from '../../cli/overview.js';
 import { renderEgressTable } from '../../cli/views/inspect.js';
 
 export default class InspectZoneEgresses extends DataCommand {
@@ -17,20 +15,8 @@ export default class InspectZoneEgresses extends DataCommand {
   async run(): Promise<ResourceList> {
     const { flags } = await this.parse(InspectZoneEgresses);
     const { client } = clientFromFlags(flags);
-    const fetch = async (): Promise<ResourceList> => {
-      const items: Resource[] = await listAllPath(client, '/zoneegresses/_overview');
-      return { total: items.length, items, next: null };
-    };
-    const views = (list: ResourceList) => ({
-      table: () => renderEgressTable(list.items, clockFromEnv(), colorsFor()),
-      wide: () => renderEgressTable(list.items, clockFromEnv(), colorsFor(), { wide: true }),
-      yaml: () => renderYaml(list),
-    });
     try {
-      if (flags.watch) return await this.watch(flags, fetch, views);
-      const list = await fetch();
-      this.printData(flags.output, list, views(list));
-      return list;
+      return await this.printOrWatch(flags, () => listOverviews(client, '/zoneegresses/_overview'), overviewViews(renderEgressTable));
     } finally {
       client.close();
     }

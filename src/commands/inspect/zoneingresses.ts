@@ -1,9 +1,7 @@
-import { clockFromEnv } from '../../core/clock.js';
-import { listAllPath, type ResourceList } from '../../client/resources.js';
-import type { Resource } from '../../resources/types.js';
+import type { ResourceList } from '../../client/resources.js';
 import { clientFromFlags, cpFlags } from '../../cli/cp-flags.js';
 import { DataCommand, outputFlag } from '../../cli/data-command.js';
-import { colorsFor, renderYaml } from '../../cli/printers.js';
+import { listOverviews, overviewViews } from '../../cli/overview.js';
 import { renderIngressTable } from '../../cli/views/inspect.js';
 
 export default class InspectZoneIngresses extends DataCommand {
@@ -18,10 +16,7 @@ export default class InspectZoneIngresses extends DataCommand {
     const { flags } = await this.parse(InspectZoneIngresses);
     const { client } = clientFromFlags(flags);
     try {
-      const items: Resource[] = await listAllPath(client, '/zoneingresses/_overview');
-      const list: ResourceList = { total: items.length, items, next: null };
-      this.printData(flags.output, list, { table: () => renderIngressTable(list.items, clockFromEnv(), colorsFor()), yaml: () => renderYaml(list) });
-      return list;
+      return await this.printOrWatch(flags, () => listOverviews(client, '/zoneingresses/_overview'), overviewViews(renderIngressTable));
     } finally {
       client.close();
     }

@@ -1,9 +1,7 @@
-import { clockFromEnv } from '../../core/clock.js';
-import { listAllPath, type ResourceList } from '../../client/resources.js';
-import type { Resource } from '../../resources/types.js';
+import type { ResourceList } from '../../client/resources.js';
 import { clientFromFlags, cpFlags } from '../../cli/cp-flags.js';
 import { DataCommand, listOutputFlag, watchFlags } from '../../cli/data-command.js';
-import { colorsFor, renderYaml } from '../../cli/printers.js';
+import { listOverviews, overviewViews } from '../../cli/overview.js';
 import { renderZoneTable } from '../../cli/views/zones.js';
 
 export default class InspectZones extends DataCommand {
@@ -17,20 +15,8 @@ export default class InspectZones extends DataCommand {
   async run(): Promise<ResourceList> {
     const { flags } = await this.parse(InspectZones);
     const { client } = clientFromFlags(flags);
-    const fetch = async (): Promise<ResourceList> => {
-      const items: Resource[] = await listAllPath(client, '/zones/_overview');
-      return { total: items.length, items, next: null };
-    };
-    const views = (list: ResourceList) => ({
-      table: () => renderZoneTable(list.items, clockFromEnv(), colorsFor()),
-      wide: () => renderZoneTable(list.items, clockFromEnv(), colorsFor(), { wide: true }),
-      yaml: () => renderYaml(list),
-    });
     try {
-      if (flags.watch) return await this.watch(flags, fetch, views);
-      const list = await fetch();
-      this.printData(flags.output, list, views(list));
-      return list;
+      return await this.printOrWatch(flags, () => listOverviews(client, '/zones/_overview'), overviewViews(renderZoneTable));
     } finally {
       client.close();
     }
