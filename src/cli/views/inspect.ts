@@ -9,53 +9,25 @@ import type { Clock } from '../../core/clock.js';
 import type { Resource } from '../../resources/types.js';
 import { ago } from '../age.js';
 import { renderTable } from '../printers.js';
+import { insightStatus, latestConnected, obj, STATUS_HEADER, statusCells, str, subscriptions, type InsightStatus, type SubscriptionBase } from './insight.js';
 import { meshMtls } from './resources.js';
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
 /** A subscription of a ZoneEgressInsight (zoneegressinsight.proto's DiscoverySubscription). */
-export interface Subscription {
+export interface Subscription extends SubscriptionBase {
   id?: string;
   controlPlaneInstanceId?: string;
-  connectTime?: string;
-  disconnectTime?: string;
-  status?: { lastUpdateTime?: string; total?: { responsesSent?: string | number; responsesRejected?: string | number } };
   version?: { zonectl?: { version?: string }; kumaDp?: { version?: string }; envoy?: { version?: string } };
 }
 
-export interface EgressStatusRow {
-  name: string;
-  online: boolean;
-  lastConnected?: string;
-  lastUpdated?: string;
-  totalUpdates: number;
-  totalErrors: number;
+export interface EgressStatusRow extends InsightStatus {
   version: string;
 }
 
-/** uint64 counters travel as strings in protojson. */
-function count(v: unknown): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : 0;
-  return Number.isFinite(n) ? n : 0;
-}
-
 export function egressStatus(overview: Resource, insightKey = 'zoneEgressInsight'): EgressStatusRow {
-  const insight = obj(overview[insightKey]);
-  const subs = (Array.isArray(insight.subscriptions) ? insight.subscriptions : []).map((s) => obj(s) as Subscription);
-  let latest: Subscription | undefined;
-  for (const s of subs) {
-    if (!s.connectTime) continue;
-    if (!latest?.connectTime || Date.parse(s.connectTime) >= Date.parse(latest.connectTime)) latest = s;
-  }
+  const subs = subscriptions<Subscription>(overview, insightKey);
+  const latest = latestConnected(subs);
   return {
-    name: overview.name,
-    online: subs.some((s) => Boolean(s.connectTime) && !s.disconnectTime),
-    lastConnected: str(latest?.connectTime),
-    lastUpdated: str(latest?.status?.lastUpdateTime),
-    totalUpdates: subs.reduce((n, s) => n + count(s.status?.total?.responsesSent), 0),
-    totalErrors: subs.reduce((n, s) => n + count(s.status?.total?.responsesRejected), 0),
+    ...insightStatus(overview.name, subs.some((s) => Boolean(s.connectTime) && !s.disconnectTime), subs, latest),
     // zonectl's egress reports `version.zonectl`; a kuma-dp reports `version.kumaDp`.
     version: str(latest?.version?.zonectl?.version) ?? str(latest?.version?.kumaDp?.version) ?? '',
   };
@@ -63,42 +35,21 @@ export function egressStatus(overview: Resource, insightKey = 'zoneEgressInsight
 
 /** kumactl's `inspect zoneingresses` table; versions are the ingress proxy's (kuma-dp, Envoy). */
 export function renderIngressTable(overviews: readonly Resource[], clock: Clock, colors: ChalkInstance): string {
-  const header = ['NAME', 'STATUS', 'LAST CONNECTED AGO', 'LAST UPDATED AGO', 'TOTAL UPDATES', 'TOTAL ERRORS', 'KUMA-DP VERSION', 'ENVOY VERSION'];
+  const header = [...STATUS_HEADER, 'KUMA-DP VERSION', 'ENVOY VERSION'];
   const rows = overviews.map((o) => {
-    const s = egressStatus(o, 'zoneIngressInsight');
-    const subs = (Array.isArray(obj(o.zoneIngressInsight).subscriptions) ? (obj(o.zoneIngressInsight).subscriptions as unknown[]) : []).map((x) => obj(x) as Subscription);
-    const last = subs.filter((x) => x.connectTime).sort((a, b) => Date.parse(a.connectTime!) - Date.parse(b.connectTime!)).pop();
-    return [
-      s.name,
-      s.online ? colors.green('Online') : colors.red('Offline'),
-      ago(s.lastConnected, clock),
-      ago(s.lastUpdated, clock),
-      String(s.totalUpdates),
-      String(s.totalErrors),
-      str(last?.version?.kumaDp?.version) ?? '',
-      str(last?.version?.envoy?.version) ?? '',
-    ];
+    const last = latestConnected(subscriptions<Subscription>(o, 'zoneIngressInsight'));
+    return [...statusCells(egressStatus(o, 'zoneIngressInsight'), clock, colors), str(last?.version?.kumaDp?.version) ?? '', str(last?.version?.envoy?.version) ?? ''];
   });
   return renderTable(header, rows);
 }
 
 /** `-o wide` adds where the egress is and which control-plane instance holds its stream. */
 export function renderEgressTable(overviews: readonly Resource[], clock: Clock, colors: ChalkInstance, opts: { wide?: boolean } = {}): string {
-  const header = ['NAME', 'STATUS', 'LAST CONNECTED AGO', 'LAST UPDATED AGO', 'TOTAL UPDATES', 'TOTAL ERRORS', 'ZONECTL VERSION'];
+  const header = [...STATUS_HEADER, 'ZONECTL VERSION'];
   if (opts.wide) header.push('ZONE', 'ADDRESS', 'CP INSTANCE');
   const rows = overviews.map((o) => {
     const s = egressStatus(o);
-    const wide = opts.wide ? egressWide(o) : [];
-    return [
-      s.name,
-      s.online ? colors.green('Online') : colors.red('Offline'),
-      ago(s.lastConnected, clock),
-      ago(s.lastUpdated, clock),
-      String(s.totalUpdates),
-      String(s.totalErrors),
-      s.version,
-      ...wide,
-    ];
+    return [...statusCells(s, clock, colors), s.version, ...(opts.wide ? egressWide(o) : [])];
   });
   return renderTable(header, rows);
 }
@@ -107,8 +58,7 @@ function egressWide(overview: Resource): string[] {
   const egress = obj(overview.zoneEgress);
   const net = obj(egress.networking);
   const address = str(net.address) ? `${String(net.address)}${net.port !== undefined ? `:${String(net.port)}` : ''}` : '';
-  const subs = (Array.isArray(obj(overview.zoneEgressInsight).subscriptions) ? (obj(overview.zoneEgressInsight).subscriptions as unknown[]) : []).map((x) => obj(x) as Subscription);
-  const live = subs.filter((x) => x.connectTime && !x.disconnectTime).pop();
+  const live = subscriptions<Subscription>(overview, 'zoneEgressInsight').filter((x) => x.connectTime && !x.disconnectTime).pop();
   return [str(egress.zone) ?? '', address, str(live?.controlPlaneInstanceId) ?? ''];
 }
 
