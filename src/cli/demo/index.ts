@@ -11,17 +11,16 @@ import { Chalk } from 'chalk';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { systemClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/log.js';
-import { ApiClient, parseJsonBody } from '../../client/api-client.js';
+import { ApiClient } from '../../client/api-client.js';
 import { listAllPath, putResource } from '../../client/resources.js';
 import { requestZoneToken } from '../../client/tokens.js';
 import { startControlPlane } from '../../control-plane/index.js';
-import { startEgressFromControlPlane } from '../../egress/cp-session-run.js';
 import { tagSni } from '../../resources/egress-config.js';
 import type { Resource } from '../../resources/types.js';
 import { renderEgressTable } from '../views/inspect.js';
+import { ALLOW_WEB_TO_HTTPBIN, DEMO_MESH, HTTPBIN_GET, httpbinExternalService, issueIdentity, MESH, startDemoEgress } from './common.js';
 import { sidecarRequest, type SidecarIdentity } from './sidecar.js';
 import { startHttpService, startTlsEcho } from './services.js';
 
@@ -33,7 +32,6 @@ export interface DemoIo {
   version: string;
 }
 
-const MESH = 'default';
 const ZONE = 'zone-1';
 const STEPS = 11;
 
@@ -51,20 +49,10 @@ export async function runDemo(io: DemoIo): Promise<void> {
     step(1, 'zonectl control-plane run', `API ${cp.url}, dp-server ${dpAddress}, SQLite store, zone ${ZONE}`);
 
     const client = new ApiClient({ baseUrl: cp.url });
-    const mesh: Resource = {
-      type: 'Mesh',
-      name: MESH,
-      mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] },
-      routing: { zoneEgress: true },
-    };
     const put = async (r: Resource) => `${r.type} "${r.name}" ${(await putResource(client, r)).created ? 'created' : 'updated'}`;
-    step(2, 'zonectl apply -f mesh.yaml', `${await put(mesh)} (builtin mTLS, routing.zoneEgress: true)`);
+    step(2, 'zonectl apply -f mesh.yaml', `${await put(DEMO_MESH)} (builtin mTLS, routing.zoneEgress: true)`);
 
-    const issue = async (type: 'client' | 'server', service: string): Promise<SidecarIdentity> => {
-      const res = await client.request('POST', `/meshes/${MESH}/certificates`, { body: { type, tags: { 'kuma.io/service': service }, validFor: '1h' } });
-      const c = parseJsonBody<{ cert: string; key: string; caCert: string }>(res, client.url(`/meshes/${MESH}/certificates`).href);
-      return { certPem: c.cert, keyPem: c.key, caPem: c.caCert };
-    };
+    const issue = (type: 'client' | 'server', service: string): Promise<SidecarIdentity> => issueIdentity(client, type, service);
     const backendId = await issue('server', 'backend');
     const backend = await startTlsEcho('backend', backendId.certPem, backendId.keyPem);
     cleanups.unshift(() => backend.close());
@@ -79,81 +67,32 @@ export async function runDemo(io: DemoIo): Promise<void> {
       availableServices: [{ mesh: MESH, instances: 1, tags: { 'kuma.io/service': 'backend' } }],
     };
     step(3, 'zonectl apply -f zoneingress.yaml', `${await put(ingress)} (zone-2, backend at 127.0.0.1:${backend.port})`);
-    const external: Resource = {
-      type: 'ExternalService',
-      mesh: MESH,
-      name: 'httpbin',
-      networking: { address: `127.0.0.1:${httpbin.port}` },
-      tags: { 'kuma.io/service': 'httpbin', 'kuma.io/protocol': 'http' },
-    };
-    step(4, 'zonectl apply -f external.yaml', `${await put(external)} (127.0.0.1:${httpbin.port}, plain HTTP)`);
-    // With mTLS on, Kuma 2.14 denies every client of an external service that no
-    // MeshTrafficPermission allows: allow web only.
-    const permission: Resource = {
-      type: 'MeshTrafficPermission',
-      mesh: MESH,
-      name: 'allow-web-to-httpbin',
-      spec: { targetRef: { kind: 'MeshService', name: 'httpbin' }, from: [{ targetRef: { kind: 'MeshSubset', tags: { 'kuma.io/service': 'web' } }, default: { action: 'Allow' } }] },
-    };
-    step(5, 'zonectl apply -f permission.yaml', `${await put(permission)} (httpbin: only web may connect)`);
+    step(4, 'zonectl apply -f external.yaml', `${await put(httpbinExternalService(httpbin.port))} (127.0.0.1:${httpbin.port}, plain HTTP)`);
+    step(5, 'zonectl apply -f permission.yaml', `${await put(ALLOW_WEB_TO_HTTPBIN)} (httpbin: only web may connect)`);
 
     const token = await requestZoneToken(client, { zone: ZONE, scope: ['egress'], validFor: '1h' });
     const tokenFile = join(dataDir, 'egress.token');
     writeFileSync(tokenFile, token, { mode: 0o600 });
     step(6, 'zonectl generate zone-token', `--zone ${ZONE} --scope egress --valid-for 1h > ${tokenFile}`);
 
-    const dataplaneFile = join(dataDir, 'zoneegress.yaml');
-    writeFileSync(dataplaneFile, stringify({ type: 'ZoneEgress', name: 'zoneegress-1', networking: { address: '127.0.0.1', port: 0, admin: { port: 0 } } }));
-    const egress = await startEgressFromControlPlane({
-      cpAddress: dpAddress,
-      caCertFile: String(cp.ctx.options.dpCaCertFile),
-      tokenFile,
-      dataplaneFile,
-      version: io.version,
-      drainTimeMs: 1000,
-      clientHelloTimeoutMs: 5000,
-      logger: silentLogger(),
-    });
-    cleanups.unshift(async () => {
-      await egress.session.close();
-      await egress.egress.close();
-    });
+    const egress = await startDemoEgress({ dataDir, cpAddress: dpAddress, caCertFile: String(cp.ctx.options.dpCaCertFile), tokenFile, version: io.version }, cleanups);
     const snapshot = await egress.session.ready;
     step(7, 'zonectl dp run --proxy-type=egress', `listening on 127.0.0.1:${egress.egress.port}, admin 127.0.0.1:${egress.egress.adminPort}, ${snapshot.routes.length} routes`);
 
+    // Every request goes to the egress, as a sidecar's outbound would.
+    const viaEgress = (service: string, identity: SidecarIdentity, payload: string, expectUri: string, until?: RegExp) =>
+      sidecarRequest({ host: '127.0.0.1', port: egress.egress.port, sni: tagSni(service, MESH), identity, payload, expectUri, until });
     const sidecar = await issue('client', 'web');
-    const cross = await sidecarRequest({
-      host: '127.0.0.1',
-      port: egress.egress.port,
-      sni: tagSni('backend', MESH),
-      identity: sidecar,
-      payload: 'hello from web\n',
-      expectUri: `spiffe://${MESH}/backend`,
-      until: /hello from web\n/,
-    });
+    const cross = await viaEgress('backend', sidecar, 'hello from web\n', `spiffe://${MESH}/backend`, /hello from web\n/);
     step(8, 'web -> backend (cross-zone)', `passthrough, TLS end to end with ${cross.peerUris.join(',')}: "${cross.reply.trim()}"`);
 
-    const ext = await sidecarRequest({
-      host: '127.0.0.1',
-      port: egress.egress.port,
-      sni: tagSni('httpbin', MESH),
-      identity: sidecar,
-      payload: 'GET /get HTTP/1.1\r\nHost: httpbin\r\nConnection: close\r\n\r\n',
-      expectUri: `spiffe://${MESH}/zone-egress`,
-    });
+    const ext = await viaEgress('httpbin', sidecar, HTTPBIN_GET, `spiffe://${MESH}/zone-egress`);
     const status = ext.reply.split('\r\n')[0];
     const body = ext.reply.split('\r\n\r\n')[1] ?? '';
     step(9, 'web -> httpbin (external)', `mTLS terminated by ${ext.peerUris.join(',')}: ${status} ${body}`);
 
     const attacker = await issue('client', 'attacker');
-    const denied = await sidecarRequest({
-      host: '127.0.0.1',
-      port: egress.egress.port,
-      sni: tagSni('httpbin', MESH),
-      identity: attacker,
-      payload: 'GET /get HTTP/1.1\r\nHost: httpbin\r\nConnection: close\r\n\r\n',
-      expectUri: `spiffe://${MESH}/zone-egress`,
-    });
+    const denied = await viaEgress('httpbin', attacker, HTTPBIN_GET, `spiffe://${MESH}/zone-egress`);
     const outcome = denied.reply === '' ? 'denied: closed right after the handshake, nothing reached httpbin' : `NOT denied: ${denied.reply.split('\r\n')[0]}`;
     // What an operator sees on the egress admin API.
     const stats = await (await fetch(`http://127.0.0.1:${egress.egress.adminPort}/stats`)).text();

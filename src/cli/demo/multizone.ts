@@ -9,22 +9,20 @@ import { Chalk } from 'chalk';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { systemClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/log.js';
-import { ApiClient, parseJsonBody } from '../../client/api-client.js';
+import { ApiClient } from '../../client/api-client.js';
 import { listAllPath, putResource } from '../../client/resources.js';
 import { requestZoneToken } from '../../client/tokens.js';
 import { startControlPlane, type ControlPlane } from '../../control-plane/index.js';
-import { startEgressFromControlPlane } from '../../egress/cp-session-run.js';
 import { tagSni } from '../../resources/egress-config.js';
 import type { Resource } from '../../resources/types.js';
 import { renderZoneTable } from '../views/zones.js';
+import { ALLOW_WEB_TO_HTTPBIN, DEMO_MESH, HTTPBIN_GET, httpbinExternalService, issueIdentity, MESH, startDemoEgress } from './common.js';
 import type { DemoIo } from './index.js';
 import { startHttpService, startTlsEcho } from './services.js';
-import { sidecarRequest, type SidecarIdentity } from './sidecar.js';
+import { sidecarRequest } from './sidecar.js';
 
-const MESH = 'default';
 const STEPS = 10;
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
@@ -70,29 +68,16 @@ export async function runMultizoneDemo(io: DemoIo): Promise<void> {
 
     const httpbin = await startHttpService();
     cleanups.unshift(() => httpbin.close());
-    const mesh: Resource = { type: 'Mesh', name: MESH, mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] }, routing: { zoneEgress: true } };
-    const external: Resource = { type: 'ExternalService', mesh: MESH, name: 'httpbin', networking: { address: `127.0.0.1:${httpbin.port}` }, tags: { 'kuma.io/service': 'httpbin', 'kuma.io/protocol': 'http' } };
-    // With mTLS on, clients of an external service need a MeshTrafficPermission: a policy, synced like the rest.
-    const permission: Resource = {
-      type: 'MeshTrafficPermission',
-      mesh: MESH,
-      name: 'allow-web-to-httpbin',
-      spec: { targetRef: { kind: 'MeshService', name: 'httpbin' }, from: [{ targetRef: { kind: 'MeshSubset', tags: { 'kuma.io/service': 'web' } }, default: { action: 'Allow' } }] },
-    };
-    await putResource(gClient, mesh);
-    await putResource(gClient, external);
-    await putResource(gClient, permission);
+    await putResource(gClient, DEMO_MESH);
+    await putResource(gClient, httpbinExternalService(httpbin.port));
+    // The MeshTrafficPermission is a policy, synced to the zones like the rest.
+    await putResource(gClient, ALLOW_WEB_TO_HTTPBIN);
     const applied = Date.now();
     for (const { client } of Object.values(zones)) await waitFor('the policy in the zones', async () => ((await listAllPath<Resource>(client, `/meshes/${MESH}/meshtrafficpermissions`)).length ? true : undefined));
     step(3, 'zonectl apply -f mesh.yaml (global)', `Mesh "${MESH}", ExternalService "httpbin", MeshTrafficPermission in both zones after ${Date.now() - applied} ms`);
 
-    const issue = async (client: ApiClient, type: 'client' | 'server', service: string): Promise<SidecarIdentity> => {
-      const res = await client.request('POST', `/meshes/${MESH}/certificates`, { body: { type, tags: { 'kuma.io/service': service }, validFor: '1h' } });
-      const c = parseJsonBody<{ cert: string; key: string; caCert: string }>(res, client.url(`/meshes/${MESH}/certificates`).href);
-      return { certPem: c.cert, keyPem: c.key, caPem: c.caCert };
-    };
     const z2 = zones['zone-2'].client;
-    const backendId = await issue(z2, 'server', 'backend');
+    const backendId = await issueIdentity(z2, 'server', 'backend');
     const backend = await startTlsEcho('backend', backendId.certPem, backendId.keyPem);
     cleanups.unshift(() => backend.close());
     const ingress: Resource = {
@@ -112,30 +97,24 @@ export async function runMultizoneDemo(io: DemoIo): Promise<void> {
     writeFileSync(tokenFile, await requestZoneToken(gClient, { zone: 'zone-1', scope: ['egress'], validFor: '1h' }), { mode: 0o600 });
     step(6, 'zonectl generate zone-token (global)', `--zone zone-1 --scope egress --valid-for 1h > ${tokenFile}`);
 
-    const dataplaneFile = join(dataDir, 'zoneegress.yaml');
-    writeFileSync(dataplaneFile, stringify({ type: 'ZoneEgress', name: 'zoneegress-1', networking: { address: '127.0.0.1', port: 0, admin: { port: 0 } } }));
     const z1cp = zones['zone-1'].cp;
-    const egress = await startEgressFromControlPlane({
-      cpAddress: `https://127.0.0.1:${String(z1cp.ctx.options.dpPortBound)}`,
-      caCertFile: z1cp.ctx.options.dpCaCertFile === undefined ? undefined : String(z1cp.ctx.options.dpCaCertFile),
-      tokenFile,
-      dataplaneFile,
-      version: io.version,
-      drainTimeMs: 1000,
-      clientHelloTimeoutMs: 5000,
-      logger: silentLogger(),
-    });
-    cleanups.unshift(async () => {
-      await egress.session.close();
-      await egress.egress.close();
-    });
+    const egress = await startDemoEgress(
+      {
+        dataDir,
+        cpAddress: `https://127.0.0.1:${String(z1cp.ctx.options.dpPortBound)}`,
+        caCertFile: z1cp.ctx.options.dpCaCertFile === undefined ? undefined : String(z1cp.ctx.options.dpCaCertFile),
+        tokenFile,
+        version: io.version,
+      },
+      cleanups,
+    );
     const snapshot = await egress.session.ready;
     step(7, 'zonectl dp run --proxy-type=egress (zone-1)', `listening on 127.0.0.1:${egress.egress.port}, ${snapshot.routes.length} routes`);
 
-    const web = await issue(z1, 'client', 'web');
+    const web = await issueIdentity(z1, 'client', 'web');
     const cross = await sidecarRequest({ host: '127.0.0.1', port: egress.egress.port, sni: tagSni('backend', MESH), identity: web, payload: 'hello from web\n', expectUri: `spiffe://${MESH}/backend`, until: /hello from web\n/ });
     step(8, 'web (zone-1) -> backend (zone-2)', `passthrough to zone-2's ingress, TLS end to end with ${cross.peerUris.join(',')}: "${cross.reply.trim()}"`);
-    const ext = await sidecarRequest({ host: '127.0.0.1', port: egress.egress.port, sni: tagSni('httpbin', MESH), identity: web, payload: 'GET /get HTTP/1.1\r\nHost: httpbin\r\nConnection: close\r\n\r\n', expectUri: `spiffe://${MESH}/zone-egress` });
+    const ext = await sidecarRequest({ host: '127.0.0.1', port: egress.egress.port, sni: tagSni('httpbin', MESH), identity: web, payload: HTTPBIN_GET, expectUri: `spiffe://${MESH}/zone-egress` });
     step(9, 'web (zone-1) -> httpbin (external)', `mTLS terminated by ${ext.peerUris.join(',')}: ${ext.reply.split('\r\n')[0]}`);
 
     const overviews = await waitFor('both zones online', async () => {
