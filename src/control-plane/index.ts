@@ -22,6 +22,8 @@ import { Router } from './server/router.js';
 import { autoTls, readTlsFiles, type TlsMaterial } from './server/tls.js';
 import type { ApiContext, ApiModule, ApiModuleInstance } from './server/types.js';
 import { soleLeader, startLeaderElection, type Leadership } from './leader.js';
+import { CpMetrics } from './metrics/metrics.js';
+import { instrumentStore } from './metrics/store.js';
 import { createMemoryStore } from './store/memory.js';
 import { openPostgresStore } from './store/postgres/store.js';
 import type { PostgresConnectOptions } from './store/postgres/connect.js';
@@ -76,6 +78,8 @@ export interface ControlPlaneOptions {
   shutdownGraceMs?: number;
   /** Connection cap and timeouts of the API listeners and the dp-server (server/limits.ts). */
   limits?: Partial<ServerLimits>;
+  /** process_* and nodejs_* series in GET /metrics (default true). */
+  processMetrics?: boolean;
 }
 
 export interface ControlPlane {
@@ -92,6 +96,8 @@ export interface ControlPlane {
   readonly leadership: Leadership;
   readonly dataDir: string | undefined;
   readonly ctx: ApiContext;
+  /** This instance's Prometheus series (GET /metrics). */
+  readonly metrics: CpMetrics;
   /** Resolves once every listener and the store are closed. */
   stop(): Promise<void>;
 }
@@ -133,7 +139,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   if (opts.dataDir !== undefined) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const tls: TlsMaterial | undefined = opts.apiTlsCert && opts.apiTlsKey ? readTlsFiles(opts.apiTlsCert, opts.apiTlsKey) : opts.apiTlsAuto ? await autoTls(opts.dataDir, apiAddress) : undefined;
   const instanceId = randomUUID();
-  const store = typeof opts.store === 'object' ? opts.store : await openStore(opts.store ?? DEFAULTS.store, opts.dataDir, { clock, postgres: opts.postgres, instanceId, log });
+  const storeType = typeof opts.store === 'object' ? 'custom' : (opts.store ?? DEFAULTS.store);
+  const rawStore = typeof opts.store === 'object' ? opts.store : await openStore(opts.store ?? DEFAULTS.store, opts.dataDir, { clock, postgres: opts.postgres, instanceId, log });
+  const metrics = new CpMetrics({ processMetrics: opts.processMetrics });
+  const store = instrumentStore(rawStore, metrics, storeType);
   const servers: Server[] = [];
   const instances: ApiModuleInstance[] = [];
   let stopping: Promise<void> | undefined;
@@ -157,6 +166,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       log,
       deleteGuards: [],
       leadership,
+      metrics,
       options: { dpPort: opts.dpPort ?? DEFAULTS.dpPort, serverLimits: { ...SERVER_LIMITS_DEFAULTS, ...opts.limits }, apiAddress, localhostIsAdmin: opts.localhostIsAdmin ?? true, clusterId, ...opts.options },
     };
     const router = new Router();
@@ -171,12 +181,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
     const limits: ServerLimits = { ...SERVER_LIMITS_DEFAULTS, ...opts.limits };
     const draining = () => stopping !== undefined;
-    const http = createServer({ connectionsCheckingInterval: connectionsCheckingInterval(limits) }, refuseHttp09(createHandler({ router, auth, log, bodyLimit, protocol: 'http', draining })));
+    const http = createServer({ connectionsCheckingInterval: connectionsCheckingInterval(limits) }, refuseHttp09(createHandler({ router, auth, log, bodyLimit, protocol: 'http', draining, metrics })));
     servers.push(http);
     const url = await listen(http, opts.apiPort ?? DEFAULTS.apiPort, apiAddress, 'http', '--api-port');
     let tlsUrl: string | undefined;
     if (tls) {
-      const https = createHttpsServer({ cert: tls.certPem, key: tls.keyPem, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(limits) }, refuseHttp09(createHandler({ router, auth, log, bodyLimit, protocol: 'https', draining })));
+      const https = createHttpsServer({ cert: tls.certPem, key: tls.keyPem, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(limits) }, refuseHttp09(createHandler({ router, auth, log, bodyLimit, protocol: 'https', draining, metrics })));
       servers.push(https);
       tlsUrl = await listen(https, opts.apiTlsPort ?? DEFAULTS.apiTlsPort, apiAddress, 'https', '--api-tls-port');
     }
@@ -189,7 +199,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         socket.setTimeout(CLIENT_ERROR_LINGER_MS, () => socket.destroy());
       });
     }
-    log.info({ url, tlsUrl, mode: ctx.mode, zone: ctx.zone, store: typeof opts.store === 'object' ? 'custom' : (opts.store ?? DEFAULTS.store), instanceId: ctx.instanceId }, 'control plane started');
+    log.info({ url, tlsUrl, mode: ctx.mode, zone: ctx.zone, store: storeType, instanceId: ctx.instanceId }, 'control plane started');
     return {
       url,
       tlsUrl,
@@ -201,6 +211,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       leadership,
       dataDir: opts.dataDir,
       ctx,
+      metrics,
       stop: () => (stopping ??= shutdown(servers, instances, store, log, opts.shutdownGraceMs ?? 10_000)),
     };
   } catch (err) {

@@ -73,8 +73,10 @@ export function dpServerModule(ctx: ApiContext): ApiModuleInstance {
         authenticate: (token) => service.verifier.verify(token, 'egress'),
         createMeshCa: ctx.mode !== 'zone',
         limits: opts.serverLimits,
+        metrics: ctx.metrics,
       });
       const server = dp;
+      ctx.metrics?.observeEgresses(() => server.connectedEgresses());
       ctx.leadership?.onLeaderTick(async () => {
         const marked = await server.markVanished(ctx.leadership!.deadInstances());
         if (marked) ctx.log.info({ marked }, 'marked the streams of vanished control-plane instances disconnected');

@@ -60,6 +60,8 @@ export interface DpServerOptions {
   limits?: Partial<ServerLimits>;
   /** What one zone token may register, and how fast (registrations.ts). */
   registrationLimits?: Partial<RegistrationLimits>;
+  /** Counts snapshot pushes, acks and rejections (the control plane's CpMetrics). */
+  metrics?: { snapshotPushed(): void; snapshotAcked(accepted: boolean): void };
 }
 
 export interface DpServer {
@@ -70,6 +72,8 @@ export interface DpServer {
   caPem?: string;
   /** Number of open config streams. */
   streams(): number;
+  /** Distinct egresses with an open config stream. */
+  connectedEgresses(): number;
   /** Names of the egresses whose open streams authenticated with a token of signing key `kid`. */
   egressesSignedBy(kid: number): string[];
   /** Recompute the snapshot now; resolves when the result went out. */
@@ -118,6 +122,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     s.lastSent = snapshot.version;
     s.sent.add(snapshot.version);
     write(s, { type: 'snapshot', snapshot });
+    opts.metrics?.snapshotPushed();
     void insights.record(s.name, s.id, 'sent');
     log.info({ egress: s.name, stream: s.id, version: snapshot.version }, 'sent egress config');
   }
@@ -242,6 +247,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     const s = streams.get(body.streamId);
     if (!s) throw new NotFoundError(`stream ${body.streamId} is not open on this control plane instance`);
     if (!s.sent.has(body.version)) throw new ConflictError(`version ${body.version} was not sent on stream ${body.streamId}`);
+    opts.metrics?.snapshotAcked(body.accepted);
     if (body.accepted) {
       await insights.record(s.name, s.id, 'acked');
     } else {
@@ -301,6 +307,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     caCertFile: tls.caCertFile,
     caPem: tls.caPem,
     streams: () => streams.size,
+    connectedEgresses: () => new Set([...streams.values()].map((s) => s.name)).size,
     egressesSignedBy: (kid) => [...new Set([...streams.values()].filter((s) => s.kid === kid).map((s) => s.name))].sort(),
     refresh: () => hub.refresh(),
     markVanished: (dead) => insights.markVanished(dead),

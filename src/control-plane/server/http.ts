@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ForbiddenError, InternalError, isZonectlError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
+import type { CpMetrics } from '../metrics/metrics.js';
 import { AdminAuth } from './auth.js';
 import { parseBody, readBody } from './body.js';
 import { UnsupportedMediaTypeError, toProblem } from './problem.js';
@@ -22,6 +23,8 @@ export interface HandlerOptions {
   protocol: 'http' | 'https';
   /** True once shutdown began: responses then close their connection so the drain can finish. */
   draining?: () => boolean;
+  /** Counts and times every request by route template and status. */
+  metrics?: Pick<CpMetrics, 'request'>;
 }
 
 const ANONYMOUS = 'user "mesh-system:anonymous/mesh-system:unauthenticated"';
@@ -44,6 +47,7 @@ export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res:
       .then((out) => {
         if (opts.draining?.()) out.headers = { ...out.headers, connection: 'close' };
         send(res, out);
+        opts.metrics?.request(req.method ?? 'GET', state.route?.path, out.status, (performance.now() - started) / 1000);
         if (out.status === 413) res.on('finish', () => req.destroy());
         if (opts.log.isLevelEnabled('debug')) {
           opts.log.debug({ method: req.method, path: safePath(req.url), status: out.status, ms: +(performance.now() - started).toFixed(2) }, 'request');

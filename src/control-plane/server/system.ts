@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { GUI_PATH, guiEnabled } from '../gui/module.js';
+import type { CpMetrics } from '../metrics/metrics.js';
 import type { ApiContext, ApiRoute } from './types.js';
 
 export function systemModule(ctx: ApiContext): ApiRoute[] {
@@ -31,6 +32,8 @@ export function systemModule(ctx: ApiContext): ApiRoute[] {
     // Kuma serves these on its diagnostics port (5680); zonectl on the API port, to anyone (a
     // probe has no token): liveness says the process answers, readiness that it can do its job.
     { method: 'GET', path: '/healthy', handle: () => ({ status: 200, body: { status: 'ok' } }) },
+    // Prometheus text format (Kuma: port 5680 beside /ready; see the README's Metrics section).
+    ...(ctx.metrics ? [metricsRoute(ctx.metrics)] : []),
     {
       method: 'GET',
       path: '/ready',
@@ -49,4 +52,16 @@ export function systemModule(ctx: ApiContext): ApiRoute[] {
       },
     },
   ];
+}
+
+function metricsRoute(metrics: CpMetrics): ApiRoute {
+  return {
+    method: 'GET',
+    path: '/metrics',
+    access: 'any',
+    async handle() {
+      const { contentType, body } = await metrics.text();
+      return { status: 200, body, headers: { 'content-type': contentType } };
+    },
+  };
 }

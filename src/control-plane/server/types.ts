@@ -17,6 +17,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { CpMode } from '../../resources/kds.js';
 import type { Leadership } from '../leader.js';
+import type { CpMetrics } from '../metrics/metrics.js';
 import type { Store } from '../store/types.js';
 
 export interface ApiRequest {
@@ -97,6 +98,8 @@ export interface ApiContext {
    * instance must do registers with `onLeaderTick`. Absent in hand-built contexts = sole instance.
    */
   leadership?: Leadership;
+  /** This instance's Prometheus series (GET /metrics); absent in hand-built contexts. */
+  metrics?: CpMetrics;
 }
 
 export interface DeleteGuardRequest {

@@ -9,6 +9,7 @@ import { isZonectlError, UsageError } from '../../core/errors.js';
 import {
   combineKeySources,
   createZoneTokenVerifier,
+  isTokenError,
   parsePublicKeyFlag,
   readPublicKeyFile,
   signZoneToken,
@@ -17,6 +18,7 @@ import {
   type ZoneTokenRequest,
   type ZoneTokenVerifier,
 } from '../../tokens/index.js';
+import type { CpMetrics } from '../metrics/metrics.js';
 import type { ApiContext } from '../server/types.js';
 import { StoreKeySource } from './key-source.js';
 
@@ -57,7 +59,7 @@ async function createService(ctx: ApiContext): Promise<ZoneTokenService> {
     return {
       keySource,
       // A global has no zone of its own: the KDS server compares the token's zone with the connecting zone's name.
-      verifier: createZoneTokenVerifier({ keySource, zone: ctx.mode === 'global' ? undefined : ctx.zone, clock: ctx.clock }),
+      verifier: counted(createZoneTokenVerifier({ keySource, zone: ctx.mode === 'global' ? undefined : ctx.zone, clock: ctx.clock }), ctx.metrics),
       issue: async (req) => signZoneToken(req, await stored.latestSigningKey(), { clock: ctx.clock }),
       close: () => stored.close(),
     };
@@ -83,4 +85,23 @@ async function loadStaticKeys(opts: ZoneTokenOptions): Promise<ZoneTokenKeySourc
     if (isZonectlError(err) && err.code === 'validation') throw new UsageError(`${flag}: ${err.message}`);
     throw err;
   }
+}
+
+/** Every verification counted by required scope and result: `ok`, or the verifier's reason code. */
+function counted(verifier: ZoneTokenVerifier, metrics: CpMetrics | undefined): ZoneTokenVerifier {
+  if (!metrics) return verifier;
+  return {
+    ...verifier,
+    async verify(token, requiredScope) {
+      const scope = requiredScope ?? 'any';
+      try {
+        const out = await verifier.verify(token, requiredScope);
+        metrics.tokenVerification(scope, 'ok');
+        return out;
+      } catch (err) {
+        metrics.tokenVerification(scope, isTokenError(err) ? err.reason : 'error');
+        throw err;
+      }
+    },
+  };
 }

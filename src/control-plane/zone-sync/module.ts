@@ -57,6 +57,8 @@ export function zoneSyncModule(ctx: ApiContext): ApiModuleInstance {
           logger: ctx.log,
           heartbeatMs: opts.kdsHeartbeatMs,
         });
+        const global = server;
+        ctx.metrics?.observeZoneSync({ zones: () => global.connectedZones().length });
         ctx.options.kdsPortBound = server.port;
         ctx.options.kdsCaCertFile = server.caCertFile;
       } else if (ctx.mode === 'zone') {
@@ -77,6 +79,8 @@ export function zoneSyncModule(ctx: ApiContext): ApiModuleInstance {
           logger: ctx.log,
           backoff: opts.kdsBackoff,
         });
+        const zone = client;
+        ctx.metrics?.observeZoneSync({ globalState: () => zone.state });
         ctx.options.zoneSync = client;
       }
     },
