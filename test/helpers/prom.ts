@@ -37,10 +37,11 @@ function familyOf(name: string, families: Map<string, Family>): string {
   return name;
 }
 
+/** As Prometheus reads values (Go's strconv.ParseFloat): Inf and NaN in any case (prom-client writes `Nan`). */
 function parseValue(raw: string, where: string): number {
-  if (raw === '+Inf') return Infinity;
-  if (raw === '-Inf') return -Infinity;
-  if (raw === 'NaN') return NaN;
+  if (/^\+?inf(inity)?$/i.test(raw)) return Infinity;
+  if (/^-inf(inity)?$/i.test(raw)) return -Infinity;
+  if (/^nan$/i.test(raw)) return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw)) throw new Error(`${where}: value ${JSON.stringify(raw)} is not a float`);
   return Number(raw);
 }
