@@ -45,12 +45,13 @@ export class EgressConfigSource {
 
   async compute(): Promise<ComputedSnapshot> {
     const { store, zone } = this.opts;
-    const [meshes, zoneIngresses, externalServices, secrets, trafficPermissions] = await Promise.all([
+    const [meshes, zoneIngresses, externalServices, secrets, trafficPermissions, accessLogs] = await Promise.all([
       listAll(store, 'Mesh'),
       listAll(store, 'ZoneIngress'),
       listAll(store, 'ExternalService'),
       loadSecrets(store),
       listAll(store, 'MeshTrafficPermission'),
+      listAll(store, 'MeshAccessLog'),
     ]);
     const identities = new Map<string, MeshIdentity>();
     let nextRotation: Date | undefined;
@@ -73,7 +74,7 @@ export class EgressConfigSource {
         }
       }),
     );
-    const result = generateEgressSnapshot({ zone, meshes, zoneIngresses, externalServices, identities, secrets, trafficPermissions });
+    const result = generateEgressSnapshot({ zone, meshes, zoneIngresses, externalServices, identities, secrets, trafficPermissions, accessLogs });
     for (const w of result.warnings) this.log.warn(w);
     return { ...result, nextRotation };
   }

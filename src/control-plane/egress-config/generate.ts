@@ -17,6 +17,7 @@ import { tagSni, type EgressRoute, type EgressSnapshot, type MeshIdentity, type 
 import { pemProblem } from '../../resources/pem.js';
 import type { Resource } from '../../resources/types.js';
 import { resolveDataSourceSync, type SecretTable } from '../ca/data-source.js';
+import { compileAccessLogs } from './access-logs.js';
 import { routePermissions, type PolicyTarget } from './policies.js';
 
 const SERVICE = 'kuma.io/service';
@@ -34,6 +35,8 @@ export interface EgressConfigInput {
   secrets?: SecretTable;
   /** MeshTrafficPermissions of every mesh: compiled into the snapshot's permissions section. */
   trafficPermissions?: Resource[];
+  /** MeshAccessLogs of every mesh: compiled into the snapshot's accessLog section (access-logs.ts). */
+  accessLogs?: Resource[];
 }
 
 export interface GenerateResult {
@@ -145,7 +148,8 @@ export function generateEgressSnapshot(input: EgressConfigInput): GenerateResult
       return p ? [p] : [];
     }),
   };
-  const body = { identities: identities.map(plainIdentity), routes: sortedRoutes, permissions };
+  const accessLog = compileAccessLogs(sortedRoutes, targets, input.accessLogs ?? [], warnings);
+  const body = { identities: identities.map(plainIdentity), routes: sortedRoutes, permissions, ...(accessLog ? { accessLog } : {}) };
   return { snapshot: { version: snapshotVersion(body), ...body }, warnings };
 }
 
