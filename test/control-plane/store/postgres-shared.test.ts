@@ -148,6 +148,24 @@ test('postgres: a version 1 database is upgraded; page totals stay exact across 
   assert.deepEqual([filtered.total, filtered.items.map((i) => i.resource.name)], [3, ['old-b']]);
 });
 
+test('postgres: a page is right while this instance has not heard of a committed change yet', async (t) => {
+  const url = await freshDatabase(t);
+  const a = await open(t, url, 'a');
+  for (const n of ['b', 'd', 'f', 'h']) await a.create(ze(`ze-${n}`));
+  assert.deepEqual((await a.list({ type: 'ZoneEgress', offset: 1, size: 2 })).items.map((i) => i.resource.name), ['ze-d', 'ze-f']);
+  // Committed without a notification, as a change of another instance not heard of yet.
+  const doc = JSON.stringify({ ...ze('ze-a'), creationTime: '2019-07-17T18:08:41Z', modificationTime: '2019-07-17T18:08:41Z' });
+  await sql(
+    url,
+    `WITH s AS (SELECT nextval('zonectl_change_seq') AS seq) INSERT INTO zonectl_changes (seq, op, type, mesh, name, version, doc, instance) SELECT seq, 'create', 'ZoneEgress', '', 'ze-a', 1, $1, 'other' FROM s`,
+    [doc],
+  );
+  await sql(url, `INSERT INTO zonectl_resources VALUES ('ZoneEgress', '', 'ze-a', 1, '2019-07-17T18:08:41Z', $1)`, [doc]);
+  await sql(url, `UPDATE zonectl_counts SET n = n + 1 WHERE type = 'ZoneEgress' AND mesh = ''`);
+  const page = await a.list({ type: 'ZoneEgress', offset: 1, size: 2 });
+  assert.deepEqual([page.total, page.items.map((i) => i.resource.name)], [5, ['ze-b', 'ze-d']]);
+});
+
 test('postgres: a database with a newer zonectl schema is refused', async (t) => {
   const url = await freshDatabase(t);
   await (await openPostgresStore({ url, clock })).close();

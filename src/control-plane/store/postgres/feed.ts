@@ -44,7 +44,10 @@ export interface ChangeFeedOptions {
   pool: pg.Pool;
   /** Opens the dedicated LISTEN connection (not from the pool: it is held forever). */
   connectListener: () => Promise<pg.Client>;
-  emit: (change: StoreChange) => void;
+  /** Every change after the start, in sequence order, with its sequence number. */
+  emit: (change: StoreChange, seq: number) => void;
+  /** Called before every resource is re-announced (the log was pruned past this instance). */
+  onResync?: () => void;
   /** Problems the feed recovers from by itself (listener lost, log unreadable): for logging. */
   onProblem?: (what: string, err: unknown) => void;
 }
@@ -178,7 +181,7 @@ export class ChangeFeed {
   private deliver(seq: number, change: StoreChange): void {
     if (seq <= this.lastSeq) return;
     this.lastSeq = seq;
-    this.opts.emit(change);
+    this.opts.emit(change, seq);
   }
 
   /** Delivers the logged changes after lastSeq up to `upTo`. */
@@ -204,7 +207,8 @@ export class ChangeFeed {
   private async resync(through: number): Promise<void> {
     this.opts.onProblem?.('the change log was pruned past this instance; re-announcing every resource', undefined);
     const { rows } = await this.opts.pool.query<{ type: string; mesh: string; name: string; version: number; doc: string }>('SELECT type, mesh, name, version, doc FROM zonectl_resources');
-    for (const r of rows) this.opts.emit({ op: 'update', key: { type: r.type, mesh: r.mesh, name: r.name }, version: r.version, resource: JSON.parse(r.doc) as Resource });
+    this.opts.onResync?.();
+    for (const r of rows) this.opts.emit({ op: 'update', key: { type: r.type, mesh: r.mesh, name: r.name }, version: r.version, resource: JSON.parse(r.doc) as Resource }, through);
     this.lastSeq = through;
   }
 }
