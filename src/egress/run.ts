@@ -4,7 +4,7 @@
  * Routes come from a static file (reloaded on SIGHUP and on change) or, with --cp-address, from the
  * control plane's dp-server (cp-session-run.ts: bootstrap with the zone token, then the snapshot stream).
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { unwatchFile, watch, watchFile, type FSWatcher, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
@@ -19,6 +19,8 @@ import { loadRoutesFile } from './routes-file.js';
 
 export const DEFAULT_PORT = 10002; // Kuma's default ZoneEgress port
 export const DEFAULT_ADMIN_PORT = 9901;
+/** Stat interval of the routes file when it cannot be watched (see watchRoutes). */
+const POLL_MS = 1000;
 
 export interface RunEgressOptions extends EgressListenOptions {
   routesFile?: string;
@@ -142,21 +144,39 @@ function watchRoutes(path: string, egress: ProxyHandle, log: Logger): () => void
   };
   const onHup = () => reload('SIGHUP');
   process.on('SIGHUP', onHup);
+  const changed = () => {
+    clearTimeout(timer);
+    // Coalesce the bursts of events one save produces.
+    timer = setTimeout(() => reload('file change'), 100);
+  };
   let watcher: FSWatcher | undefined;
+  let polling = false;
+  const poll = (curr: Stats, prev: Stats) => {
+    if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size || curr.ino !== prev.ino) changed();
+  };
+  // inotify instances are a per-user limit (fs.inotify.max_user_instances, 128 by default) shared
+  // by every process of that user: when they run out (EMFILE), or the watch dies later, the file is
+  // polled instead, so that a change is still picked up (within a second) rather than never.
+  const fallBack = (err: Error) => {
+    watcher?.close();
+    watcher = undefined;
+    if (polling) return;
+    polling = true;
+    log.warn({ err: err.message }, 'cannot watch the routes file directory; polling the routes file every second instead');
+    watchFile(path, { interval: POLL_MS }, poll);
+  };
   try {
     watcher = watch(dirname(path), (_event, name) => {
-      if (name !== basename(path)) return;
-      clearTimeout(timer);
-      // Coalesce the bursts of events one save produces.
-      timer = setTimeout(() => reload('file change'), 100);
+      if (name === basename(path)) changed();
     });
-    watcher.on('error', () => undefined);
+    watcher.on('error', fallBack);
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'cannot watch the routes file; reload with SIGHUP');
+    fallBack(err as Error);
   }
   return () => {
     process.removeListener('SIGHUP', onHup);
     clearTimeout(timer);
     watcher?.close();
+    if (polling) unwatchFile(path, poll);
   };
 }

@@ -182,6 +182,10 @@ export async function startEgressCluster(opts: EgressClusterOptions): Promise<Eg
     if (s.worker !== w) return;
     switch (m.t) {
       case 'hello':
+        // A worker forked just before a drain or close (a replacement) may have missed the stop
+        // message, sent before it listened for messages: it gets the stop now instead of routes,
+        // or it would start serving and the primary would wait for its exit forever.
+        if (stopping) return post(s, { t: stopping });
         s.inited = true;
         return post(s, { t: 'init', snapshot: current });
       case 'listening': {
@@ -203,6 +207,7 @@ export async function startEgressCluster(opts: EgressClusterOptions): Promise<Eg
         }
         return pending.get(m.seq)?.resolve(m);
       case 'stats':
+      case 'failed':
         return pending.get(m.seq)?.resolve(m);
       case 'drained':
         return;

@@ -56,4 +56,6 @@ export type FromWorker =
   | { t: 'applied'; seq: number; ok: boolean; version: string; reason?: string; skipped?: string[] }
   | ({ t: 'stats'; seq: number } & WorkerReport)
   | { t: 'drained' }
+  /** A request (`stats`) the worker could not handle: the primary stops waiting for it. */
+  | { t: 'failed'; seq: number; message: string }
   | LinesMessage;

@@ -86,10 +86,19 @@ export async function runEgressWorker(): Promise<void> {
         return exit(0);
     }
   };
-  // One message at a time, in order: an apply never overtakes the init it follows.
+  // One message at a time, in order: an apply never overtakes the init it follows. A request
+  // (apply, stats) is always answered, also when handling it failed: the primary waits for every
+  // worker's answer to an apply (no timeout: acking a version a worker does not run would be a lie),
+  // so a silent failure here would hold the control-plane ack and a routes-file reload forever.
   let queue = Promise.resolve();
   process.on('message', (m: ToWorker) => {
-    queue = queue.then(() => handle(m)).catch((err: Error) => log.error({ err: err.message, message: m.t }, 'egress worker failed to handle a message from the primary'));
+    queue = queue
+      .then(() => handle(m))
+      .catch((err: Error) => {
+        log.error({ err: err.message, message: m.t }, 'egress worker failed to handle a message from the primary');
+        if (m.t === 'apply') send({ t: 'applied', seq: m.seq, ok: false, version: m.snapshot?.version ?? '', reason: `worker ${settings.worker} failed to apply it: ${err.message}` });
+        else if (m.t === 'stats') send({ t: 'failed', seq: m.seq, message: err.message });
+      });
   });
   // The primary decides when to reload and drain. SIGINT/SIGHUP reach the whole process group
   // (Ctrl-C, a terminal hang-up): the primary handles them. A SIGTERM sent to this worker alone drains it.
