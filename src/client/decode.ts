@@ -4,14 +4,17 @@
  * typed error from src/core/errors.ts. Everything above the client branches on the error class,
  * never on the message.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import {
+  BadGatewayError,
   ConflictError,
   ForbiddenError,
+  InsufficientStorageError,
   InternalError,
   MethodNotAllowedError,
   NotFoundError,
   PreconditionFailedError,
+  TooManyRequestsError,
   UnauthorizedError,
   UnavailableError,
   ValidationError,
@@ -98,10 +101,47 @@ export function decodeErrorResponse(res: ResponseLike, ctx: DecodeContext): Zone
       return new ConflictError(withViolations);
     case 412:
       return new PreconditionFailedError(`${summary} (the resource changed since it was read; read it again and retry)`);
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+    case 507:
+      return serverSideError(res, ctx, problem !== undefined, summary);
     default:
       if (res.status >= 400 && res.status < 500) return new ValidationError(`${withViolations} (HTTP ${res.status})`, violations, problem?.title);
       return new InternalError(`control plane at ${ctx.baseUrl} failed: ${summary} (HTTP ${res.status}; its log has the details)`);
   }
+}
+
+/**
+ * Answers that say what went wrong on the server's side (limits, an unreachable dependency, a full
+ * disk), reported as what they are, with the server's detail, rather than as a failure to look up
+ * in its log.
+ */
+function serverSideError(res: ResponseLike, ctx: DecodeContext, isProblem: boolean, summary: string): ZonectlError {
+  const retry = retryAfterSeconds(res.headers['retry-after']);
+  const said = `control plane at ${ctx.baseUrl} answered ${res.status} ${STATUS_CODES[res.status] ?? ''}: ${summary}`;
+  // Without problem details the answer is most likely a proxy's own, in front of the control plane.
+  const proxy = isProblem ? '' : ' (not an answer of the control plane itself: a proxy in front of it? check the address with \'zonectl config view\')';
+  switch (res.status) {
+    case 429:
+      return new TooManyRequestsError(`${said} (retry in ${retry ?? 1} s)`, retry ?? 1);
+    case 502:
+      return new BadGatewayError(`${said}${proxy}`);
+    case 507:
+      return new InsufficientStorageError(said);
+    default:
+      return new UnavailableError(`${said}${proxy}${retry === undefined ? '' : ` (retry in ${retry} s)`}`);
+  }
+}
+
+/** Retry-After in seconds (delta-seconds or an HTTP date), or undefined when absent or unreadable. */
+function retryAfterSeconds(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim());
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /** A web page (a proxy's error page, a web server's 404) where a control plane was expected. */

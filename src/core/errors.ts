@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'unavailable'
   | 'bad-gateway'
   | 'too-many-requests'
+  | 'insufficient-storage'
   | 'internal';
 
 /** Exit codes of the CLI: 0 ok, 1 operational failure, 2 usage, 3 input rejected. */
@@ -130,6 +131,14 @@ export class BadGatewayError extends ZonectlError {
   readonly status = 502;
   readonly exitCode = ExitCode.failure;
   override name = 'BadGatewayError';
+}
+
+/** The control plane's disk is full: writes that need space are refused, deletes still work. */
+export class InsufficientStorageError extends ZonectlError {
+  readonly code = 'insufficient-storage';
+  readonly status = 507;
+  readonly exitCode = ExitCode.failure;
+  override name = 'InsufficientStorageError';
 }
 
 export class InternalError extends ZonectlError {

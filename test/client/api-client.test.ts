@@ -8,13 +8,16 @@ import { describe, test, type TestContext } from 'node:test';
 import { ApiClient } from '../../src/client/api-client.js';
 import { deleteResource, getResource, listAllResources, putResource } from '../../src/client/resources.js';
 import {
+  BadGatewayError,
   ConflictError,
   ExitCode,
   ForbiddenError,
+  InsufficientStorageError,
   InternalError,
   MethodNotAllowedError,
   NotFoundError,
   PreconditionFailedError,
+  TooManyRequestsError,
   UnauthorizedError,
   UnavailableError,
   ValidationError,
@@ -65,7 +68,11 @@ describe('ApiClient response decoder', () => {
     [409, ConflictError, ExitCode.rejected],
     [412, PreconditionFailedError, ExitCode.rejected],
     [500, InternalError, ExitCode.failure],
-    [503, InternalError, ExitCode.failure],
+    [429, TooManyRequestsError, ExitCode.failure],
+    [502, BadGatewayError, ExitCode.failure],
+    [503, UnavailableError, ExitCode.failure],
+    [504, UnavailableError, ExitCode.failure],
+    [507, InsufficientStorageError, ExitCode.failure],
   ];
   for (const [status, cls, exit] of cases) {
     test(`HTTP ${status} becomes ${cls.name} (exit ${exit})`, async (t) => {
@@ -102,13 +109,34 @@ describe('ApiClient response decoder', () => {
     assert.deepEqual(err.violations, [{ field: 'name', message: 'too long' }]);
   });
 
-  test('a non-JSON error body still gives a typed error with its first line', async (t) => {
+  test('a non-JSON error body still gives a typed error with its first line, and says a proxy may have answered', async (t) => {
     const url = await serve(t, (_req, _b, res) => res.writeHead(502).end('Bad Gateway\nfrom nginx'));
     const client = new ApiClient({ baseUrl: url });
     t.after(() => client.close());
-    const err = (await client.request('GET', '/').catch((e: unknown) => e)) as InternalError;
-    assert.ok(err instanceof InternalError);
-    assert.equal(err.message, `control plane at ${url} failed: Bad Gateway (HTTP 502; its log has the details)`);
+    const err = (await client.request('GET', '/').catch((e: unknown) => e)) as BadGatewayError;
+    assert.ok(err instanceof BadGatewayError);
+    assert.equal(err.message, `control plane at ${url} answered 502 Bad Gateway: Bad Gateway (not an answer of the control plane itself: a proxy in front of it? check the address with 'zonectl config view')`);
+    const plain500 = await serve(t, (_req, _b, res) => res.writeHead(500).end('oops'));
+    const c500 = new ApiClient({ baseUrl: plain500 });
+    t.after(() => c500.close());
+    const e500 = (await c500.request('GET', '/').catch((e: unknown) => e)) as InternalError;
+    assert.equal(e500.message, `control plane at ${plain500} failed: oops (HTTP 500; its log has the details)`);
+  });
+
+  test('429 and 503 carry the server detail and its Retry-After', async (t) => {
+    const url = await serve(t, (req, _b, res) => {
+      const status = req.url === '/limited' ? 429 : 503;
+      res.writeHead(status, { 'content-type': 'application/problem+json', 'retry-after': '7' }).end(JSON.stringify(problem(status, 'Too Many Requests', `detail of ${status}`)));
+    });
+    const client = new ApiClient({ baseUrl: url });
+    t.after(() => client.close());
+    const limited = (await client.request('GET', '/limited').catch((e: unknown) => e)) as TooManyRequestsError;
+    assert.ok(limited instanceof TooManyRequestsError);
+    assert.equal(limited.retryAfterSeconds, 7);
+    assert.equal(limited.message, `control plane at ${url} answered 429 Too Many Requests: detail of 429 (retry in 7 s)`);
+    const down = (await client.request('GET', '/down').catch((e: unknown) => e)) as UnavailableError;
+    assert.ok(down instanceof UnavailableError);
+    assert.equal(down.message, `control plane at ${url} answered 503 Service Unavailable: detail of 503 (retry in 7 s)`);
   });
 });
 
