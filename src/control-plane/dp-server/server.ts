@@ -16,7 +16,9 @@ import { EGRESS_PROTOCOL_PATHS, NDJSON, type AckRequest, type BootstrapResponse,
 import type { Resource } from '../../resources/types.js';
 import { assertDepth } from '../../resources/limits.js';
 import { validateResource } from '../../resources/validate.js';
+import { kindByType } from '../../resources/kinds.js';
 import { EgressConfigSource } from '../egress-config/from-store.js';
+import { computeLabels, labelViolations } from '../resources/labels.js';
 import type { Store } from '../store/types.js';
 import { applyServerLimits, connectionsCheckingInterval, SERVER_LIMITS_DEFAULTS, type ServerLimits } from '../server/limits.js';
 import { bearer, readJson, sendError, sendJson } from './http.js';
@@ -97,6 +99,8 @@ interface OpenStream {
 }
 
 const DEFAULT_HEARTBEAT_MS = 10_000;
+const ZONE_EGRESS = kindByType('ZoneEgress')!;
+
 /** A ZoneEgress is a few hundred bytes; 64 KiB leaves room for labels without inviting floods. */
 export const MAX_BOOTSTRAP_BODY = 64 * 1024;
 
@@ -189,8 +193,12 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     r.zone = opts.zone;
     delete r.creationTime;
     delete r.modificationTime;
-    const violations = validate(r);
+    // The labels a PUT computes (kuma.io/origin, zone, env, proxy-type), from the same code. The
+    // mode is never global here: a global runs no dp-server.
+    const labelCtx = { mode: undefined, zone: opts.zone };
+    const violations = [...validate(r), ...labelViolations(r, labelCtx)];
     if (violations.length) throw new ValidationError('Resource is not valid', violations);
+    r.labels = computeLabels(ZONE_EGRESS, r, labelCtx);
     registrations.checkOwner(r.name, tokenId);
     registrations.register(r.name, tokenId);
     await opts.store.upsert(r);

@@ -36,6 +36,8 @@ export class EgressConfigSource {
   private readonly issuer: IdentityIssuer;
   private readonly log: Logger;
   private readonly clock: Clock;
+  /** Warnings of the last computation: logged once when they appear, not at every recomputation. */
+  private lastWarnings = new Set<string>();
 
   constructor(private readonly opts: EgressConfigSourceOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -75,7 +77,8 @@ export class EgressConfigSource {
       }),
     );
     const result = generateEgressSnapshot({ zone, meshes, zoneIngresses, externalServices, identities, secrets, trafficPermissions, accessLogs });
-    for (const w of result.warnings) this.log.warn(w);
+    for (const w of result.warnings) if (!this.lastWarnings.has(w)) this.log.warn(w);
+    this.lastWarnings = new Set(result.warnings);
     return { ...result, nextRotation };
   }
 }

@@ -17,7 +17,7 @@ import { BodyDecodeError } from '../server/body.js';
 import { kriSyntaxError, parseKri } from './kri.js';
 import { overviewRoutes } from './overview.js';
 import { etag, expectedVersion, listBody, listItems, parseFormat, parsePage, present, type WireFormat } from './view.js';
-import { nameWarnings, policyWarnings } from './warnings.js';
+import { duplicateServiceWarnings, nameWarnings, policyWarnings } from './warnings.js';
 import { checkMeshCaChange, deleteMeshCa, ensureMeshCa, secretUses } from '../ca/index.js';
 
 const NOT_FOUND = 'Not found';
@@ -207,7 +207,7 @@ async function put(store: Store, kind: KindInfo, req: ApiRequest, labelCtx: Labe
   };
   const lock = mesh ?? (kind.type === 'Mesh' ? name : undefined);
   const stored = lock !== undefined ? await store.withLock(meshLock(lock), write) : await write();
-  const warnings = [...nameWarnings(kind.type, name), ...policyWarnings(resource), ...dropped.map((f) => `${f}: unknown field, ignored`)];
+  const warnings = [...nameWarnings(kind.type, name), ...policyWarnings(resource), ...(await duplicateServiceWarnings(store, stored.resource)), ...dropped.map((f) => `${f}: unknown field, ignored`)];
   return { status: stored.created ? 201 : 200, body: warnings.length ? { warnings } : {}, headers: { etag: etag(stored.version) } };
 }
 

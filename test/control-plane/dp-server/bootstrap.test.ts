@@ -65,6 +65,22 @@ describe('dp-server bootstrap', () => {
     assert.deepEqual(notJson.body.invalid_parameters, [{ field: 'dataplaneResource', reason: 'must be a ZoneEgress resource as JSON' }]);
   });
 
+  test('a bootstrapped ZoneEgress gets the labels a PUT computes; labels contradicting the zone are a 400', async (t) => {
+    const { store, dp, url } = await startCp(t);
+    const ok = await post(url, dp.caPem, '/bootstrap', EGRESS_TOKEN, bootstrapBody({ ...zoneEgress('e-labels'), labels: { team: 'edge', 'kuma.io/proxy-type': 'sidecar' } }));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual((await store.get({ type: 'ZoneEgress', name: 'e-labels' })).resource.labels, {
+      team: 'edge',
+      'kuma.io/origin': 'zone',
+      'kuma.io/zone': 'zone-1',
+      'kuma.io/env': 'universal',
+      'kuma.io/proxy-type': 'egress',
+    });
+    const other = await post(url, dp.caPem, '/bootstrap', EGRESS_TOKEN, bootstrapBody({ ...zoneEgress('e-other'), labels: { 'kuma.io/zone': 'zone-9' } }));
+    assert.equal(other.status, 400);
+    assert.deepEqual(other.body.invalid_parameters, [{ field: 'labels["kuma.io/zone"]', reason: 'kuma.io/zone label should have zone-1 value' }]);
+  });
+
   test('a ZoneEgress nested thousands deep is a 400 before anything is stored (it used to end the control plane); an oversized body is a 413', async (t) => {
     const { store, dp, url } = await startCp(t, {}, openSqliteStore({ path: join(tmpDir(t), 'store.db') }));
     t.after(() => store.close());
