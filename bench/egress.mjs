@@ -7,7 +7,9 @@
 // core and neither competes with the load; when the client core saturates first, throughput
 // ratios approach 1 and the proxy CPU figures (from /proc/<pid>/stat) are what tells them apart.
 // Env: BENCH_ROUNDS (default 3), BENCH_SECONDS (default 3), BENCH_IDLE (default 9900).
-// Flags: --only PHASE[,PHASE] (bulk, connrate, latency, tls, rss, workers).
+// Flags: --only PHASE[,PHASE] (bulk, connrate, latency, tls, rss, workers, policies).
+// The `policies` phase runs zonectl with 10 MeshTrafficPermission entries on the mTLS route and the
+// access log on (to a file) against the same zonectl without them, interleaved, both pinned as above.
 // The `workers` phase compares `dp run --workers 2` with nginx `worker_processes 2` and with
 // zonectl's own `--workers 1`, all unpinned (both cores, shared with two load-generator processes
 // and the backends): comparable with each other within the run, not absolute figures.
@@ -26,7 +28,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const IDLE = Number(process.env.BENCH_IDLE ?? 9900);
 // BENCH_PHASES=bulk,connrate,latency,tls,rss (or `--only connrate,latency`) runs a subset (while tuning).
 const onlyAt = process.argv.indexOf('--only');
-const PHASES = new Set((onlyAt > 0 ? process.argv[onlyAt + 1] : (process.env.BENCH_PHASES ?? 'bulk,connrate,latency,tls,rss,workers')).split(','));
+const PHASES = new Set((onlyAt > 0 ? process.argv[onlyAt + 1] : (process.env.BENCH_PHASES ?? 'bulk,connrate,latency,tls,rss,workers,policies')).split(','));
 const PROXY_CPU = '1';
 const LOAD_CPU = '0';
 const TICK = 100; // USER_HZ
@@ -293,6 +295,57 @@ stream {
   z1.kill('SIGTERM');
 }
 
+// ---- policies: 10 MeshTrafficPermission entries and the access log vs none ----------------------
+// Both proxies pinned to the proxy core, one after the other (never at once), rounds interleaved.
+const policyLines = [];
+if (PHASES.has('policies')) {
+  const accessLogFile = join(work, 'access.log');
+  const withPolicies = {
+    ...routes,
+    version: 'bench-policies',
+    // Nine entries that do not select the bench client, then the one that allows it: every
+    // decision walks all ten (the per-certificate cache then answers).
+    permissions: { routes: [{ sni: SNI.tls, from: Array.from({ length: 10 }, (_, i) => ({ policy: `mtp-${i}`, kind: i % 2 ? 'MeshService' : 'MeshSubset', ...(i % 2 ? { name: i === 9 ? 'client' : `svc-${i}` } : { tags: { version: `v${i}` } }), action: i === 9 ? 'Allow' : 'Deny' })) }] },
+    accessLog: { backends: [{ name: 'file', type: 'file', path: accessLogFile }], routes: Object.values(SNI).map((sni) => ({ sni, backends: ['file'] })), unrouted: ['file'] },
+  };
+  writeFileSync(join(work, 'routes-policies.yaml'), JSON.stringify(withPolicies));
+  const start = (file) => pinned(PROXY_CPU, process.execPath, [join(root, 'bin', 'run.js'), 'dp', 'run', '--proxy-type=egress', '--routes-file', join(work, file), '--address', '127.0.0.1', '--port', String(file === 'routes.yaml' ? pBase : pPol), '--admin-port', '0', '--workers', '1', '--log-level', 'warn']);
+  const pBase = await freePort();
+  const pPol = await freePort();
+  const zBase = start('routes.yaml');
+  const zPol = start('routes-policies.yaml');
+  await Promise.all([waitPort(pBase), waitPort(pPol)]);
+  const pt = { without: { port: pBase, pid: zBase.pid }, with: { port: pPol, pid: zPol.pid } };
+  for (const x of Object.values(pt)) await runClient({ mode: 'connrate', port: x.port, sni: SNI.echo1, seconds: 2, concurrency: 50 }); // warm-up (JIT)
+  const pr = {};
+  const add = (k, t, v) => ((pr[k] ??= {})[t] ??= []).push(v);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [t, x] of Object.entries(pt)) {
+      let c0 = cpuSeconds(x.pid);
+      const b = await runClient({ mode: 'bulk', port: x.port, sni: SNI.bulk, seconds: SECONDS });
+      add('bulk', t, { gibps: b.bytes / b.secs / 2 ** 30, cpu: (cpuSeconds(x.pid) - c0) / (b.bytes / 2 ** 30) });
+      c0 = cpuSeconds(x.pid);
+      const c = await runClient({ mode: 'connrate', port: x.port, sni: SNI.echo1, seconds: SECONDS, concurrency: 50 });
+      add('conn', t, { cps: c.done / c.secs, cpu: ((cpuSeconds(x.pid) - c0) / c.done) * 1e6, p99: c.p99 });
+      c0 = cpuSeconds(x.pid);
+      const m = await runClient({ mode: 'bulk', port: x.port, sni: SNI.tls, seconds: SECONDS, tls: tlsOpts });
+      add('tls', t, { gibps: m.bytes / m.secs / 2 ** 30, cpu: (cpuSeconds(x.pid) - c0) / (m.bytes / 2 ** 30) });
+      log(`round ${round} policies  ${t.padEnd(8)} bulk ${(b.bytes / b.secs / 2 ** 30).toFixed(2)} GiB/s, ${(c.done / c.secs).toFixed(0)} conn/s (${c.failed} failed, ${pr.conn[t].at(-1).cpu.toFixed(1)} us/conn), mTLS bulk ${(m.bytes / m.secs / 2 ** 30).toFixed(2)} GiB/s (load ${load()})`);
+    }
+  }
+  const pm = (k, t, key) => median(pr[k][t].map((v) => v[key]));
+  const times = (x, y) => (x / y).toFixed(2);
+  const logged = readFileSync(accessLogFile, 'utf8').split('\n').length - 1;
+  policyLines.push(
+    `10 MeshTrafficPermission entries + access log to a file (${logged} lines) vs none, zonectl --workers 1, medians of ${ROUNDS} interleaved rounds:`,
+    `  bulk passthrough ${pm('bulk', 'with', 'gibps').toFixed(2)} vs ${pm('bulk', 'without', 'gibps').toFixed(2)} GiB/s -> ${times(pm('bulk', 'with', 'gibps'), pm('bulk', 'without', 'gibps'))}x (target >= 0.90)`,
+    `  new connections/s ${pm('conn', 'with', 'cps').toFixed(0)} vs ${pm('conn', 'without', 'cps').toFixed(0)} -> ${times(pm('conn', 'with', 'cps'), pm('conn', 'without', 'cps'))}x (target >= 0.90); CPU/conn ${pm('conn', 'with', 'cpu').toFixed(1)} vs ${pm('conn', 'without', 'cpu').toFixed(1)} us; set-up p99 ${pm('conn', 'with', 'p99').toFixed(2)} vs ${pm('conn', 'without', 'p99').toFixed(2)} ms`,
+    `  mTLS bulk (permissions decided) ${pm('tls', 'with', 'gibps').toFixed(2)} vs ${pm('tls', 'without', 'gibps').toFixed(2)} GiB/s -> ${times(pm('tls', 'with', 'gibps'), pm('tls', 'without', 'gibps'))}x (target >= 0.90)`,
+  );
+  zBase.kill('SIGTERM');
+  zPol.kill('SIGTERM');
+}
+
 // ---- report ---------------------------------------------------------------------------------
 const m = (phase, t, key) => (results[phase][t] ? median(results[phase][t].map((x) => x[key])) : NaN);
 const ratio = (a, b) => (a / b).toFixed(2);
@@ -327,6 +380,7 @@ const lines = [
         `  set-up p50/p99: nginx ${m('workers', 'nginx-2w', 'p50').toFixed(2)}/${m('workers', 'nginx-2w', 'p99').toFixed(2)} ms, zonectl 2w ${m('workers', 'zonectl-2w', 'p50').toFixed(2)}/${m('workers', 'zonectl-2w', 'p99').toFixed(2)} ms, zonectl 1w ${m('workers', 'zonectl-1w', 'p50').toFixed(2)}/${m('workers', 'zonectl-1w', 'p99').toFixed(2)} ms; CPU/conn nginx ${m('workers', 'nginx-2w', 'cpuPerConnUs').toFixed(1)} us, zonectl 2w ${m('workers', 'zonectl-2w', 'cpuPerConnUs').toFixed(1)} us`,
       ]
     : []),
+  ...policyLines,
   `load average (1 min): ${loadAtStart} at the start, ${load()} at the end`,
   `RSS with ${rssZ.n} idle connections: nginx worker ${rssN.rss.toFixed(1)} MiB, zonectl ${rssZ.rss.toFixed(1)} MiB (target < 200 MB)`,
 ];
