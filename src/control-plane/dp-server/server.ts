@@ -4,10 +4,8 @@
  * back on a side request. Each stream is a subscription in the egress's ZoneEgressInsight.
  */
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer } from 'node:https';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConflictError, NotFoundError, UnavailableError, UsageError, ValidationError, isZonectlError, type Violation } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
@@ -21,10 +19,11 @@ import { EgressConfigSource } from '../egress-config/from-store.js';
 import { computeLabels, labelViolations } from '../resources/labels.js';
 import type { Store } from '../store/types.js';
 import { applyServerLimits, connectionsCheckingInterval, SERVER_LIMITS_DEFAULTS, type ServerLimits } from '../server/limits.js';
-import { bearer, readJson, sendError, sendJson } from './http.js';
+import { bearer, readJson, sendJson } from './http.js';
 import { SnapshotHub } from './hub.js';
 import { Registrations, tokenIdOf, type RegistrationLimits } from './registrations.js';
 import { InsightRecorder } from './insights.js';
+import { routeRequests, StreamingServer, writeLine } from './streaming.js';
 import { ensureDpServerTls, type DpServerTls } from './tls.js';
 
 export interface DpServerOptions {
@@ -115,10 +114,9 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   const insights = new InsightRecorder(opts.store, clock, log);
   const streams = new Map<string, OpenStream>();
   const registrations = new Registrations(opts.registrationLimits);
-  let closing = false;
 
   function write(s: OpenStream, msg: StreamMessage): void {
-    if (!s.res.writableEnded) s.res.write(`${JSON.stringify(msg)}\n`);
+    writeLine(s.res, msg);
   }
 
   function push(s: OpenStream, snapshot: EgressSnapshot): void {
@@ -219,7 +217,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
       if (err instanceof NotFoundError) throw new NotFoundError(`zone egress ${name} is not registered with this control plane: bootstrap first (POST ${EGRESS_PROTOCOL_PATHS.bootstrap})`);
       throw err;
     }
-    if (closing) throw new UnavailableError('control plane is shutting down: reconnect to another instance or retry');
+    if (streaming.isClosing) throw new UnavailableError('control plane is shutting down: reconnect to another instance or retry');
     // The egress may have gone during the awaits above: its 'close' already fired, so nothing would end this stream.
     if (req.socket.destroyed) return;
     // Checked after the awaits, so two streams racing for one name cannot both pass.
@@ -268,45 +266,23 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   const limits: ServerLimits = { ...SERVER_LIMITS_DEFAULTS, ...opts.limits };
   // A config stream is silent between heartbeats; only a stream silent for longer is dead.
   limits.idleTimeoutMs = Math.max(limits.idleTimeoutMs, 3 * heartbeatMs);
-  const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(limits) }, (req, res) => {
-    // `new URL` throws on request targets like `//[`; a throw here would be uncaught and end the process.
-    const url = URL.canParse(req.url ?? '/', 'https://dp-server') ? new URL(req.url ?? '/', 'https://dp-server') : undefined;
-    const route = `${req.method} ${url?.pathname ?? String(req.url).slice(0, 200)}`;
-    const handler = !url
-      ? Promise.reject(new ValidationError(`malformed request path: ${String(req.url).slice(0, 200)}`, [], 'Bad Request'))
-      : route === `POST ${EGRESS_PROTOCOL_PATHS.bootstrap}`
-        ? bootstrap(req, res)
-        : route === `GET ${EGRESS_PROTOCOL_PATHS.stream}`
-          ? stream(req, res, url)
-          : route === `POST ${EGRESS_PROTOCOL_PATHS.ack}`
-            ? ack(req, res)
-            : Promise.reject(new NotFoundError(`no such endpoint: ${route}`));
-    handler.catch((err: unknown) => {
-      if (!isZonectlError(err)) log.error({ err: (err as Error)?.message, route }, 'dp-server request failed');
-      else if (err.status === 401 || err.status === 403) log.warn({ route, reason: err.message }, 'egress authentication failed');
-      sendError(res, err);
-    });
+  const requests = routeRequests({
+    routes: { [`POST ${EGRESS_PROTOCOL_PATHS.bootstrap}`]: bootstrap, [`GET ${EGRESS_PROTOCOL_PATHS.stream}`]: stream, [`POST ${EGRESS_PROTOCOL_PATHS.ack}`]: ack },
+    log,
+    failedMessage: 'dp-server request failed',
+    refusedStatuses: [401, 403],
+    refusedMessage: 'egress authentication failed',
+    rejectMalformed: true,
   });
+  const server = createServer({ cert: tls.certPem, key: tls.keyPem, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(limits) }, requests);
   applyServerLimits(server, limits, log, 'dp-server');
-  // Raw sockets, so close() also ends connections still in their TLS handshake (which the HTTP
-  // layer's closeAllConnections() does not know about yet).
-  const sockets = new Set<Socket>();
-  server.on('connection', (sock: Socket) => {
-    if (closing) return void sock.destroy();
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-  });
+  const streaming = new StreamingServer(server);
   const host = opts.address ?? '127.0.0.1';
-  server.listen(opts.port, host);
-  try {
-    await once(server, 'listening');
-  } catch (err) {
+  const addr = await streaming.listen(opts.port, host, (code) => {
     hub.close();
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     // The address and port come from flags: a port in use is a usage error (exit 2) naming the flag.
-    throw new UsageError(`--dp-port ${opts.port}: the dp-server cannot listen on ${host}:${opts.port}: ${code}${code === 'EADDRINUSE' ? ' (is another control plane running? pick another --dp-port, or 0 for a free one)' : ''}`);
-  }
-  const addr = server.address() as AddressInfo;
+    return new UsageError(`--dp-port ${opts.port}: the dp-server cannot listen on ${host}:${opts.port}: ${code}${code === 'EADDRINUSE' ? ' (is another control plane running? pick another --dp-port, or 0 for a free one)' : ''}`);
+  });
   log.info({ address: addr.address, port: addr.port }, 'dp-server listening');
 
   return {
@@ -320,18 +296,14 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     refresh: () => hub.refresh(),
     markVanished: (dead) => insights.markVanished(dead),
     async close() {
-      closing = true;
       unwatchKeys();
       hub.close();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of [...streams.values()]) s.res.end();
-      server.closeIdleConnections();
-      // Let 'close' handlers queue their disconnect records before flushing.
-      await new Promise((r) => setImmediate(r));
-      await insights.flush();
-      server.closeAllConnections();
-      for (const sock of sockets) sock.destroy();
-      await done;
+      await streaming.close(
+        () => {
+          for (const s of [...streams.values()]) s.res.end();
+        },
+        () => insights.flush(),
+      );
     },
   };
 }

@@ -6,10 +6,8 @@
  * Each stream is a subscription in the zone's ZoneInsight.
  */
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer } from 'node:https';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConflictError, ForbiddenError, isZonectlError, NotFoundError, UnavailableError, ValidationError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
@@ -19,8 +17,9 @@ import { KDS_PATHS, parseKeyString, type ChangesMessage, type GlobalMessage, typ
 import type { Resource } from '../../resources/types.js';
 import { validateResource } from '../../resources/validate.js';
 import { TokenError, type VerifiedZoneToken } from '../../tokens/index.js';
-import { bearer, readJson, sendError, sendJson } from '../dp-server/http.js';
+import { bearer, readJson, sendJson } from '../dp-server/http.js';
 import { InsightRecorder } from '../dp-server/insights.js';
+import { routeRequests, StreamingServer, writeLine } from '../dp-server/streaming.js';
 import type { DpServerTls } from '../dp-server/tls.js';
 import type { Store, Unsubscribe } from '../store/types.js';
 import { GlobalIndex, type IndexEntry } from './global-index.js';
@@ -78,7 +77,6 @@ export async function startGlobalServer(opts: GlobalServerOptions): Promise<Glob
   const insights = new InsightRecorder(opts.store, clock, log, 'ZoneInsight');
   const streams = new Map<string, ZoneStream>();
   const byZone = new Map<string, ZoneStream>();
-  let closing = false;
 
   // Changes are gathered for a few ms and sent as one step per zone.
   const pending = new Set<ResourceKeyString>();
@@ -112,7 +110,7 @@ export async function startGlobalServer(opts: GlobalServerOptions): Promise<Glob
   }
 
   function write(s: ZoneStream, msg: GlobalMessage): void {
-    if (!s.res.writableEnded) s.res.write(`${JSON.stringify(msg)}\n`);
+    writeLine(s.res, msg);
   }
 
   function send(s: ZoneStream, msg: ChangesMessage): void {
@@ -136,7 +134,7 @@ export async function startGlobalServer(opts: GlobalServerOptions): Promise<Glob
     await authenticate(req, hello.zone);
     const zoneResource = await ensureZone(opts.store, hello.zone);
     if (zoneResource.enabled === false) throw new ForbiddenError(`zone ${hello.zone} is disabled on the global control plane (Zone ${hello.zone} has enabled: false)`);
-    if (closing) throw new UnavailableError('the global control plane is shutting down: the zone reconnects');
+    if (streaming.isClosing) throw new UnavailableError('the global control plane is shutting down: the zone reconnects');
     const existing = byZone.get(hello.zone);
     if (existing && existing.zoneInstanceId !== hello.instanceId) {
       throw new ConflictError(
@@ -248,39 +246,19 @@ export async function startGlobalServer(opts: GlobalServerOptions): Promise<Glob
     sendJson(res, 200, {});
   }
 
-  const server: Server = createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, (req, res) => {
-    const path = URL.canParse(req.url ?? '/', 'https://kds') ? new URL(req.url ?? '/', 'https://kds').pathname : undefined;
-    const route = `${req.method} ${path ?? String(req.url).slice(0, 200)}`;
-    const handler =
-      route === `POST ${KDS_PATHS.globalToZone}`
-        ? openStream(req, res)
-        : route === `POST ${KDS_PATHS.ack}`
-          ? ack(req, res)
-          : route === `POST ${KDS_PATHS.zoneToGlobal}`
-            ? fromZone(req, res)
-            : Promise.reject(new NotFoundError(`no such endpoint: ${route}`));
-    handler.catch((err: unknown) => {
-      if (!isZonectlError(err)) log.error({ err: (err as Error)?.message, route }, 'KDS request failed');
-      else if (err.status === 401 || err.status === 403 || err.status === 409) log.warn({ route, reason: err.message }, 'zone control plane refused');
-      sendError(res, err);
-    });
+  const requests = routeRequests({
+    routes: { [`POST ${KDS_PATHS.globalToZone}`]: openStream, [`POST ${KDS_PATHS.ack}`]: ack, [`POST ${KDS_PATHS.zoneToGlobal}`]: fromZone },
+    log,
+    failedMessage: 'KDS request failed',
+    refusedStatuses: [401, 403, 409],
+    refusedMessage: 'zone control plane refused',
   });
-  const sockets = new Set<Socket>();
-  server.on('connection', (sock: Socket) => {
-    if (closing) return void sock.destroy();
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-  });
+  const streaming = new StreamingServer(createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, requests));
   const host = opts.address ?? '0.0.0.0';
-  server.listen(opts.port, host);
-  try {
-    await once(server, 'listening');
-  } catch (err) {
+  const { port } = await streaming.listen(opts.port, host, (code) => {
     unwatch();
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new UnavailableError(`the KDS server cannot listen on ${host}:${opts.port}: ${code}${code === 'EADDRINUSE' ? ' (is another global control plane running? pick another --kds-port)' : ''}`);
-  }
-  const port = (server.address() as AddressInfo).port;
+    return new UnavailableError(`the KDS server cannot listen on ${host}:${opts.port}: ${code}${code === 'EADDRINUSE' ? ' (is another global control plane running? pick another --kds-port)' : ''}`);
+  });
   log.info({ address: host, port }, 'KDS server listening for zone control planes');
 
   return {
@@ -288,17 +266,14 @@ export async function startGlobalServer(opts: GlobalServerOptions): Promise<Glob
     caCertFile: opts.tls.caCertFile,
     connectedZones: () => [...byZone.keys()].sort(),
     async close() {
-      closing = true;
       unwatch();
       clearTimeout(timer);
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of [...streams.values()]) s.res.end();
-      server.closeIdleConnections();
-      await new Promise((r) => setImmediate(r));
-      await insights.flush();
-      server.closeAllConnections();
-      for (const sock of sockets) sock.destroy();
-      await done;
+      await streaming.close(
+        () => {
+          for (const s of [...streams.values()]) s.res.end();
+        },
+        () => insights.flush(),
+      );
     },
   };
 }
