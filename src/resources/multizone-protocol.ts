@@ -8,6 +8,7 @@
  * version that is a hash of its content, and each side tells the other which versions it holds.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/canonical-json.js';
 import type { Resource } from './types.js';
 
 export const KDS_PATHS = {
@@ -106,20 +107,6 @@ export function resourceVersion(r: Resource): string {
   const { creationTime: _c, modificationTime: _m, kri: _k, ...rest } = r;
   if (rest.mesh === undefined || rest.mesh === '') delete rest.mesh;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 20);
-}
-
-/** JSON with object keys sorted at every level, undefined members left out. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 const SAFE_ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';

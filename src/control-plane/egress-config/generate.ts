@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { canonicalJson } from '../../core/canonical-json.js';
 import { tagSni, type EgressRoute, type EgressSnapshot, type MeshIdentity, type PassthroughRoute, type TerminatingRoute, type UpstreamTls, type WeightedEndpoint } from '../../resources/egress-config.js';
 import { pemProblem } from '../../resources/pem.js';
 import type { Resource } from '../../resources/types.js';
@@ -204,17 +205,4 @@ function byMeshName(a: Resource, b: Resource): number {
 /** Content hash of a snapshot body: equal content, equal version, across processes and instances. */
 export function snapshotVersion(body: Omit<EgressSnapshot, 'version'>): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 32);
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
