@@ -7,6 +7,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError, UsageError, ValidationError, type ZonectlError } from '../core/errors.js';
+import { readText } from '../core/read-text.js';
 
 export interface CpHttpOptions {
   cpAddress: string;
@@ -132,16 +133,6 @@ export class CpHttp {
         : '';
     return new UnavailableError(`control plane at ${this.base.origin} is unreachable: ${code}${hint}`);
   }
-}
-
-function readText(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => (text += d));
-    res.on('end', () => resolve(text));
-    res.on('error', reject);
-  });
 }
 
 /** Problem details -> typed error; the message is the server's `detail`. */

@@ -6,6 +6,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError, ValidationError, type ZonectlError } from '../../core/errors.js';
+import { readText } from '../../core/read-text.js';
 
 export class KdsHttp {
   readonly base: URL;
@@ -57,16 +58,6 @@ export class KdsHttp {
         : '';
     return new UnavailableError(`global control plane at ${this.base.origin} is unreachable: ${code}${hint}`);
   }
-}
-
-export function readText(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => (text += d));
-    res.on('end', () => resolve(text));
-    res.on('error', reject);
-  });
 }
 
 function problemError(status: number, text: string, origin: string): ZonectlError {
