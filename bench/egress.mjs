@@ -277,6 +277,7 @@ stream {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [t, x] of Object.entries(wt)) {
       const c0 = treeCpuSeconds(x.pid);
+      const b0 = cpuSeconds(backend.pid);
       const clients = [0, 1].map(() => {
         const c = pinned(BOTH, process.execPath, [join(root, 'bench', 'egress', 'client.mjs'), JSON.stringify({ mode: 'connrate', port: x.port, sni: SNI.echo1, seconds: SECONDS, concurrency: 25 })]);
         return firstLine(c);
@@ -285,9 +286,14 @@ stream {
       const cpu = treeCpuSeconds(x.pid) - c0;
       const done = rs.reduce((a, r) => a + r.done, 0);
       const cps = rs.reduce((a, r) => a + r.done / r.secs, 0);
-      const v = { cps, cpuPerConnUs: (cpu / done) * 1e6, p50: Math.max(...rs.map((r) => r.p50)), p99: Math.max(...rs.map((r) => r.p99)), failed: rs.reduce((a, r) => a + r.failed, 0), load: loadavg()[0] };
+      const secs = Math.max(...rs.map((r) => r.secs));
+      // Cores busy during the round: the proxy (all its processes), and the load generator (both
+      // clients and the backends). On 2 cores, proxy + load near 2.0 means the machine, not the
+      // proxy, is the limit: a proxy that needs less CPU per connection leaves more for the load.
+      const loadCores = (rs.reduce((a, r) => a + r.clientCpu, 0) + cpuSeconds(backend.pid) - b0) / secs;
+      const v = { cps, cpuPerConnUs: (cpu / done) * 1e6, p50: Math.max(...rs.map((r) => r.p50)), p99: Math.max(...rs.map((r) => r.p99)), failed: rs.reduce((a, r) => a + r.failed, 0), load: loadavg()[0], proxyCores: cpu / secs, loadCores };
       push('workers', t, v);
-      log(`round ${round} 2 cores   ${t.padEnd(10)} ${cps.toFixed(0)} conn/s (${v.failed} failed), set-up p50 ${v.p50.toFixed(2)} ms p99 ${v.p99.toFixed(2)} ms, proxy CPU ${v.cpuPerConnUs.toFixed(1)} us/conn (load ${load()})`);
+      log(`round ${round} 2 cores   ${t.padEnd(10)} ${cps.toFixed(0)} conn/s (${v.failed} failed), set-up p50 ${v.p50.toFixed(2)} ms p99 ${v.p99.toFixed(2)} ms, proxy CPU ${v.cpuPerConnUs.toFixed(1)} us/conn; cores busy: proxy ${v.proxyCores.toFixed(2)}, load generator ${loadCores.toFixed(2)} (load ${load()})`);
     }
   }
   nginx2.kill('SIGQUIT');
@@ -377,6 +383,7 @@ const lines = [
   ...(results.workers['zonectl-2w']
     ? [
         `2 workers each, unpinned on both cores with the load generator (comparable within this run, not absolute): new connections/s nginx ${m('workers', 'nginx-2w', 'cps').toFixed(0)}, zonectl ${m('workers', 'zonectl-2w', 'cps').toFixed(0)} -> ${ratio(m('workers', 'zonectl-2w', 'cps'), m('workers', 'nginx-2w', 'cps'))}x nginx (target >= 0.9); zonectl --workers 1 ${m('workers', 'zonectl-1w', 'cps').toFixed(0)} -> 2 workers = ${ratio(m('workers', 'zonectl-2w', 'cps'), m('workers', 'zonectl-1w', 'cps'))}x 1 worker (target >= 1.6)`,
+        `  cores busy (of 2; proxy + load generator): nginx-2w ${m('workers', 'nginx-2w', 'proxyCores').toFixed(2)} + ${m('workers', 'nginx-2w', 'loadCores').toFixed(2)}, zonectl-2w ${m('workers', 'zonectl-2w', 'proxyCores').toFixed(2)} + ${m('workers', 'zonectl-2w', 'loadCores').toFixed(2)}, zonectl-1w ${m('workers', 'zonectl-1w', 'proxyCores').toFixed(2)} + ${m('workers', 'zonectl-1w', 'loadCores').toFixed(2)}`,
         `  set-up p50/p99: nginx ${m('workers', 'nginx-2w', 'p50').toFixed(2)}/${m('workers', 'nginx-2w', 'p99').toFixed(2)} ms, zonectl 2w ${m('workers', 'zonectl-2w', 'p50').toFixed(2)}/${m('workers', 'zonectl-2w', 'p99').toFixed(2)} ms, zonectl 1w ${m('workers', 'zonectl-1w', 'p50').toFixed(2)}/${m('workers', 'zonectl-1w', 'p99').toFixed(2)} ms; CPU/conn nginx ${m('workers', 'nginx-2w', 'cpuPerConnUs').toFixed(1)} us, zonectl 2w ${m('workers', 'zonectl-2w', 'cpuPerConnUs').toFixed(1)} us`,
       ]
     : []),

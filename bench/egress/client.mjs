@@ -148,6 +148,10 @@ async function idle() {
 }
 
 const modes = { bulk, connrate, latency, idle };
+const cpu0 = process.cpuUsage();
 const res = await modes[opts.mode]();
+// This load generator's own CPU (s) during the run: tells whether it, not the proxy, is the limit.
+const cpu = process.cpuUsage(cpu0);
+res.clientCpu = (cpu.user + cpu.system) / 1e6;
 process.stdout.write(JSON.stringify(res) + '\n');
 process.exit(0);

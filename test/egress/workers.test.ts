@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import type { EgressSnapshot } from '../../src/resources/egress-config.js';
-import { startEgressCluster, type EgressCluster } from '../../src/egress/workers/primary.js';
+import { restartBackoff, startEgressCluster, type EgressCluster } from '../../src/egress/workers/primary.js';
 import { listen, until } from './helpers.js';
 
 const SNI = 'backend{mesh=mesh-1}';
@@ -215,4 +215,21 @@ describe('dp run --workers N (one primary, N worker processes on one listener)',
       ],
     );
   });
+});
+
+test('a crash-looping worker is restarted with growing backoff, capped at 5 s; a stable run resets it', () => {
+  // A worker that ran a while and died is replaced at once.
+  assert.deepEqual(restartBackoff(0, 60_000), { crashes: 0, delayMs: 0 });
+  // One that keeps dying within a second of its start waits longer each time.
+  let crashes = 0;
+  const delays: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    const b = restartBackoff(crashes, 300);
+    crashes = b.crashes;
+    delays.push(b.delayMs);
+  }
+  assert.deepEqual(delays, [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+  // After a stable run the next death is a fresh start again.
+  assert.deepEqual(restartBackoff(crashes, 1000), { crashes: 0, delayMs: 0 });
+  assert.deepEqual(restartBackoff(0, 999), { crashes: 1, delayMs: 100 });
 });

@@ -62,6 +62,19 @@ export interface EgressCluster extends ProxyHandle {
 
 /** A worker that lived shorter than this before dying is restarted with backoff (crash loop). */
 const STABLE_MS = 1000;
+/** Longest wait before restarting a worker that keeps crashing. */
+const MAX_RESTART_DELAY_MS = 5000;
+
+/**
+ * Restart backoff of one worker slot: `crashes` counts the slot's consecutive short lives (each
+ * under STABLE_MS); the replacement of a worker that ran stably starts at once, one that crash-loops
+ * waits 100 ms, 200 ms, 400 ms... up to MAX_RESTART_DELAY_MS, so a worker that cannot start (a bad
+ * certificate, no file descriptors left) does not fork hundreds of processes a second.
+ */
+export function restartBackoff(crashes: number, livedMs: number): { crashes: number; delayMs: number } {
+  const n = livedMs < STABLE_MS ? crashes + 1 : 0;
+  return { crashes: n, delayMs: n === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** (n - 1)) };
+}
 const REPORT_TIMEOUT_MS = 5000;
 
 interface Slot {
@@ -226,8 +239,9 @@ export async function startEgressCluster(opts: EgressClusterOptions): Promise<Eg
     restarts++;
     s.restarts++;
     const lived = Date.now() - s.startedAt;
-    s.crashes = lived < STABLE_MS ? s.crashes + 1 : 0;
-    const delay = s.crashes === 0 ? 0 : Math.min(5000, 100 * 2 ** (s.crashes - 1));
+    const backoff = restartBackoff(s.crashes, lived);
+    s.crashes = backoff.crashes;
+    const delay = backoff.delayMs;
     log.warn({ worker: s.n, pid: w.process.pid, code, signal, restartInMs: delay }, 'egress worker exited; starting a replacement with the current config');
     s.timer = setTimeout(() => fork(s), delay);
   };
