@@ -89,6 +89,11 @@ function cpuSeconds(pid) {
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICK; // utime + stime
 }
+/** Kernel (system) CPU of a process: with cpuSeconds, splits a proxy's cost into user and kernel. */
+function sysSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[12]) / TICK;
+}
 /** CPU of a process and all its descendants (nginx's workers, zonectl's primary and workers). */
 function treeCpuSeconds(pid) {
   let total = cpuSeconds(pid);
@@ -180,11 +185,16 @@ writeFileSync(join(work, 'routes.yaml'), JSON.stringify(routes)); // JSON is YAM
 // ZONECTL_BENCH_NODE_OPTIONS, e.g. --cpu-prof, profiles the proxy.
 const zonectl = pinned(PROXY_CPU, process.execPath, [...(process.env.ZONECTL_BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean), join(root, 'bin', 'run.js'), 'dp', 'run', '--proxy-type=egress', '--routes-file', join(work, 'routes.yaml'), '--address', '127.0.0.1', '--port', String(zPort), '--admin-port', String(zAdmin), '--workers', '1', '--log-level', 'warn']);
 await waitPort(zPort);
+// The floor of any Node relay (bench/egress/naive-relay.mjs), pinned like the proxies: the
+// connrate phase measures it too, so zonectl's own per-connection cost is told from Node's.
+const naive = pinned(PROXY_CPU, process.execPath, [join(root, 'bench', 'egress', 'naive-relay.mjs'), '0', String(ports.echo1)]);
+const naivePort = (await firstLine(naive)).port;
 
 const targets = {
   direct: { port: (k) => ports[k], pid: undefined },
   nginx: { port: () => nginxPort, tlsPort: nginxTlsPort, pid: nginxWorkerPid },
   zonectl: { port: () => zPort, tlsPort: zPort, pid: zonectl.pid },
+  'node-relay': { port: () => naivePort, pid: naive.pid },
 };
 const tlsOpts = { ca: ca.certPem, cert: clientCert.certPem, key: clientCert.keyPem };
 log(`backends ${JSON.stringify(ports)}; nginx worker pid ${nginxWorkerPid}; zonectl pid ${zonectl.pid}; ${ROUNDS} rounds x ${SECONDS}s`);
@@ -193,8 +203,10 @@ log(`backends ${JSON.stringify(ports)}; nginx worker pid ${nginxWorkerPid}; zone
 async function measure(target, fn) {
   const pid = targets[target].pid;
   const c0 = pid ? cpuSeconds(pid) : 0;
+  const s0 = pid ? sysSeconds(pid) : 0;
   const res = await fn(targets[target]);
   res.cpu = pid ? cpuSeconds(pid) - c0 : undefined;
+  res.sys = pid ? sysSeconds(pid) - s0 : undefined;
   return res;
 }
 
@@ -206,7 +218,7 @@ const push = (phase, target, v) => (results[phase][target] ??= []).push(v);
 // connections, and /proc's CPU counts V8's compiler threads, so an unwarmed zonectl pays its JIT in
 // the first round's CPU per connection (nginx has nothing to warm).
 if (PHASES.has('connrate') || PHASES.has('latency')) {
-  for (const t of ['nginx', 'zonectl']) await runClient({ mode: 'connrate', port: targets[t].port('echo1'), sni: SNI.echo1, seconds: 2, concurrency: 50 });
+  for (const t of ['nginx', 'zonectl', 'node-relay']) await runClient({ mode: 'connrate', port: targets[t].port('echo1'), sni: SNI.echo1, seconds: 2, concurrency: 50 });
 }
 for (let round = 1; round <= ROUNDS; round++) {
   for (const t of PHASES.has('bulk') ? ['direct', 'nginx', 'zonectl'] : []) {
@@ -214,10 +226,11 @@ for (let round = 1; round <= ROUNDS; round++) {
     push('bulk', t, { gibps: r.bytes / r.secs / 2 ** 30, cpuPerGiB: r.cpu === undefined ? undefined : r.cpu / (r.bytes / 2 ** 30) });
     log(`round ${round} bulk      ${t.padEnd(8)} ${(r.bytes / r.secs / 2 ** 30).toFixed(2)} GiB/s${r.cpu !== undefined ? `, proxy CPU ${(r.cpu / (r.bytes / 2 ** 30)).toFixed(3)} s/GiB` : ''}`);
   }
-  for (const t of PHASES.has('connrate') ? ['direct', 'nginx', 'zonectl'] : []) {
+  for (const t of PHASES.has('connrate') ? ['direct', 'nginx', 'zonectl', 'node-relay'] : []) {
     const r = await measure(t, (x) => runClient({ mode: 'connrate', port: x.port('echo1'), sni: SNI.echo1, seconds: SECONDS, concurrency: 50 }));
-    push('connrate', t, { cps: r.done / r.secs, cpuPerConnUs: r.cpu === undefined ? undefined : (r.cpu / r.done) * 1e6, failed: r.failed, p50: r.p50, p99: r.p99 });
-    log(`round ${round} conn/s    ${t.padEnd(8)} ${(r.done / r.secs).toFixed(0)} conn/s (${r.failed} failed), set-up p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms${r.cpu !== undefined ? `, proxy CPU ${((r.cpu / r.done) * 1e6).toFixed(1)} us/conn` : ''} (load ${load()})`);
+    const us = (s) => (s / r.done) * 1e6;
+    push('connrate', t, { cps: r.done / r.secs, cpuPerConnUs: r.cpu === undefined ? undefined : us(r.cpu), sysPerConnUs: r.sys === undefined ? undefined : us(r.sys), failed: r.failed, p50: r.p50, p99: r.p99 });
+    log(`round ${round} conn/s    ${t.padEnd(8)} ${(r.done / r.secs).toFixed(0)} conn/s (${r.failed} failed), set-up p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms${r.cpu !== undefined ? `, proxy CPU ${us(r.cpu).toFixed(1)} us/conn (user ${us(r.cpu - r.sys).toFixed(1)}, kernel ${us(r.sys).toFixed(1)})` : ''} (load ${load()})`);
   }
   for (const t of PHASES.has('latency') ? ['direct', 'nginx', 'zonectl'] : []) {
     const r = await measure(t, (x) => runClient({ mode: 'latency', port: x.port('echo'), sni: SNI.echo, iterations: 20000, warmup: 2000 }));
@@ -376,6 +389,7 @@ const lines = [
   `  proxy CPU per GiB: nginx ${cpuN.toFixed(3)} s, zonectl ${cpuZ.toFixed(3)} s  -> ${ratio(cpuZ, cpuN)}x nginx (target <= 1.2)`,
   `new connections/s, 50 clients: direct ${m('connrate', 'direct', 'cps').toFixed(0)}, nginx ${cpsN.toFixed(0)}, zonectl ${cpsZ.toFixed(0)}  -> ${ratio(cpsZ, cpsN)}x nginx (target >= 0.9)`,
   `  proxy CPU per connection: nginx ${ccN.toFixed(1)} us, zonectl ${ccZ.toFixed(1)} us  -> ${ratio(ccZ, ccN)}x nginx (target <= 1.5)`,
+  `    user/kernel: nginx ${(ccN - m('connrate', 'nginx', 'sysPerConnUs')).toFixed(1)}/${m('connrate', 'nginx', 'sysPerConnUs').toFixed(1)} us, zonectl ${(ccZ - m('connrate', 'zonectl', 'sysPerConnUs')).toFixed(1)}/${m('connrate', 'zonectl', 'sysPerConnUs').toFixed(1)} us; Node floor (bench/egress/naive-relay.mjs, pipe() both ways, no routing): ${m('connrate', 'node-relay', 'cps').toFixed(0)} conn/s, ${m('connrate', 'node-relay', 'cpuPerConnUs').toFixed(1)} us/conn -> zonectl = ${ratio(ccZ, m('connrate', 'node-relay', 'cpuPerConnUs'))}x the Node floor`,
   `  new-connection set-up (connect to first byte), 50 clients: p50 direct ${m('connrate', 'direct', 'p50').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p50').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p50').toFixed(2)} ms; p99 direct ${m('connrate', 'direct', 'p99').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p99').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p99').toFixed(2)} ms  -> p99 ${ratio(m('connrate', 'zonectl', 'p99'), m('connrate', 'nginx', 'p99'))}x nginx (target <= 1.2)`,
   `64-byte echo p99: direct ${p99D.toFixed(1)} us, nginx ${p99N.toFixed(1)} us, zonectl ${p99Z.toFixed(1)} us  -> zonectl - nginx = ${(p99Z - p99N).toFixed(1)} us (target <= 30); added over direct: nginx ${(p99N - p99D).toFixed(1)}, zonectl ${(p99Z - p99D).toFixed(1)} us`,
   `  p50: direct ${m('latency', 'direct', 'p50').toFixed(1)}, nginx ${m('latency', 'nginx', 'p50').toFixed(1)}, zonectl ${m('latency', 'zonectl', 'p50').toFixed(1)} us`,
@@ -393,6 +407,7 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 zonectl.kill('SIGTERM');
+naive.kill();
 nginx.kill('SIGQUIT');
 backend.kill();
 await new Promise((r) => zonectl.once('exit', r));
