@@ -213,6 +213,38 @@ describe('egress access log', () => {
     assert.deepEqual([r.close, r.permission, r.bytesIn], ['revoked', { action: 'deny', policy: 'deny-all' }, 4]);
   });
 
+  test('a client reset logs error, a truncated ClientHello malformed, the end of the drain time drained', async (t) => {
+    const { e, cap } = await setup(t, { drainTimeMs: 100 });
+    const rawSock = net.connect({ host: '127.0.0.1', port: e.port });
+    rawSock.on('error', () => {});
+    const reset = tls.connect({ socket: rawSock, servername: REMOTE, rejectUnauthorized: false });
+    reset.on('error', () => {});
+    await once(reset, 'secureConnect');
+    rawSock.resetAndDestroy();
+    const truncated = net.connect({ host: '127.0.0.1', port: e.port });
+    truncated.on('error', () => {});
+    truncated.end(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40, 0x01]));
+    await closed(truncated);
+    await until(() => cap.records('/logs/routes').length === 1 && cap.lines.has('/logs/rejections'), 'the reset and the truncated hello');
+    const held = mesh(e.port, web);
+    const end = closed(held);
+    await once(held, 'secureConnect');
+    await e.drain();
+    await end;
+    await until(() => cap.records('/logs/routes').length === 2, 'the drained line');
+    assert.deepEqual(
+      cap.records('/logs/routes').map((r) => [r.close, r.sni]),
+      [
+        ['error', REMOTE],
+        ['drained', EXT],
+      ],
+    );
+    assert.deepEqual(
+      cap.records('/logs/rejections').map((r) => r.close),
+      ['malformed'],
+    );
+  });
+
   test('rejections are rate-limited per reason; a summary line and the metric say how many were dropped', async (t) => {
     const { e, cap } = await setup(t, { accessLogLimit: { perSecond: 1, burst: 3 } });
     for (let i = 0; i < 10; i++) {
