@@ -10,7 +10,7 @@ import type { AccessLog } from './access-log.js';
 import { parseClientHello } from './client-hello.js';
 import type { LineSinks } from './lines.js';
 import { authorize } from './enforce.js';
-import type { EgressMetrics, EndpointCounters, RejectReason } from './metrics.js';
+import type { EgressMetrics, EndpointCounters, RejectReason, RouteCounters } from './metrics.js';
 import { relay, UpstreamReader } from './relay.js';
 import { pickEndpoint, type CompiledPassthrough, type RouteTable } from './route-table.js';
 import type { UpstreamTimers } from './upstream-timers.js';
@@ -63,6 +63,9 @@ class PendingConn {
   idx = 0;
   mayRetry = true;
   started = 0;
+  /** performance.now() at the first upstream connect: the start of the connection's duration. */
+  routed = 0;
+  stats: RouteCounters | undefined = undefined;
   up: net.Socket | undefined = undefined;
   reader: UpstreamReader | undefined = undefined;
   epStats: EndpointCounters | undefined = undefined;
@@ -181,7 +184,7 @@ function onClientClose(this: net.Socket): void {
   up.on('error', ignore);
   up.destroy();
   c.ctx.upstream.released(up);
-  finish(c.ctx, this, c.route.route.sni, 'error', 0, 0);
+  finish(c.ctx, this, c.route.route.sni, c.stats!, c.routed, 'error', 0, 0);
 }
 
 function ignore(): void {}
@@ -199,7 +202,7 @@ function route(c: PendingConn, hello: Buffer, sni: string | undefined): void {
   const r = ctx.table()?.routes.get(sni);
   if (!r) return rejectRouted(ctx, client, 'unknown-sni', sni);
   if (r.kind === 'passthrough') {
-    ctx.metrics.opened(sni);
+    c.stats = ctx.metrics.opened(r);
     // The client keeps flowing while the upstream connects (a pause now and a resume later each
     // cost an epoll_ctl); onClientData keeps what arrives meanwhile.
     c.route = r;
@@ -224,6 +227,7 @@ function connectPassthrough(c: PendingConn, idx: number): void {
   const ep = r.endpoints[idx];
   c.idx = idx;
   c.started = performance.now();
+  if (c.routed === 0) c.routed = c.started;
   c.epStats = c.ctx.metrics.endpointFor(r.route.sni, ep);
   c.reader = new UpstreamReader();
   const up = net.connect({ host: ep.address, port: ep.port, allowHalfOpen: true, noDelay: true, onread: c.reader.onread });
@@ -252,7 +256,7 @@ function onUpstreamError(this: net.Socket, err: NodeJS.ErrnoException): void {
   }
   release(client);
   client.destroy();
-  finish(ctx, client, sni, 'upstream-connect-failed', 0, 0);
+  finish(ctx, client, sni, c.stats!, c.routed, 'upstream-connect-failed', 0, 0);
 }
 
 function onUpstreamConnect(this: net.Socket): void {
@@ -278,22 +282,20 @@ function onUpstreamConnect(this: net.Socket): void {
       epStats.active--;
       ctx.live.delete(up);
       ctx.upstream.released(up);
-      finish(ctx, client, sni, end, up.bytesWritten, up.bytesRead);
+      finish(ctx, client, sni, c.stats!, c.routed, end, up.bytesWritten, up.bytesRead);
     },
     c.reader,
   );
 }
 
-function finish(ctx: DataPathContext, client: net.Socket | tls.TLSSocket, sni: string, end: 'closed' | 'error' | 'upstream-connect-failed', bytesIn: number, bytesOut: number): void {
+function finish(ctx: DataPathContext, client: net.Socket | tls.TLSSocket, sni: string, stats: RouteCounters, routedAt: number, end: 'closed' | 'error' | 'upstream-connect-failed', bytesIn: number, bytesOut: number): void {
   ctx.live.delete(client);
   const outcome = ctx.forceClosed ? 'drained' : end;
-  ctx.metrics.closed(sni, outcome, bytesIn, bytesOut);
+  ctx.metrics.closed(stats, outcome, bytesIn, bytesOut, routedAt);
   if (ctx.access.on) {
-    // A passthrough client carries its route and endpoint; a terminated one (TLSSocket) does not.
+    // A passthrough client carries its endpoint; a terminated one (TLSSocket) does not.
     const c = (client as unknown as Partial<Tagged>)[kConn];
-    const r = c?.route ?? ctx.table()?.routes.get(sni);
-    const route = r ? { kind: r.kind, mesh: r.route.mesh } : undefined;
-    ctx.access.finished(client, route, sni, outcome, bytesIn, bytesOut, c?.route?.endpoints[c.idx]?.key);
+    ctx.access.finished(client, { kind: stats.kind, mesh: stats.mesh }, sni, outcome, bytesIn, bytesOut, c?.route?.endpoints[c.idx]?.key);
   }
 }
 
@@ -327,7 +329,7 @@ export function attachTerminator(ctx: DataPathContext): void {
       return;
     }
     if (ctx.access.on) ctx.access.terminated(tlsSock, r.route, peer.subjectaltname, decision);
-    ctx.metrics.opened(sni);
+    const stats = ctx.metrics.opened(r);
     ctx.live.add(tlsSock);
     const started = performance.now();
     const ep = `${r.route.address}:${r.route.port}`;
@@ -343,7 +345,7 @@ export function attachTerminator(ctx: DataPathContext): void {
       up.on('error', () => {});
       up.destroy();
       ctx.upstream.released(up);
-      finish(ctx, tlsSock, sni, 'error', 0, 0);
+      finish(ctx, tlsSock, sni, stats, started, 'error', 0, 0);
     };
     tlsSock.once('close', abort);
     tlsSock.on('error', () => tlsSock.destroy());
@@ -353,7 +355,7 @@ export function attachTerminator(ctx: DataPathContext): void {
       ctx.metrics.connectFailed(sni, ep);
       ctx.log.debug({ sni, endpoint: ep, code: err.code, err: err.message }, 'external service connect failed');
       tlsSock.destroy();
-      finish(ctx, tlsSock, sni, 'upstream-connect-failed', 0, 0);
+      finish(ctx, tlsSock, sni, stats, started, 'upstream-connect-failed', 0, 0);
     });
     up.once(r.origination ? 'secureConnect' : 'connect', () => {
       tlsSock.removeListener('close', abort);
@@ -372,7 +374,7 @@ export function attachTerminator(ctx: DataPathContext): void {
           epStats.active--;
           ctx.live.delete(up);
           ctx.upstream.released(up);
-          finish(ctx, tlsSock, sni, end, up.bytesWritten, up.bytesRead);
+          finish(ctx, tlsSock, sni, stats, started, end, up.bytesWritten, up.bytesRead);
         },
         reader,
       );

@@ -28,6 +28,8 @@ export interface EgressOptions {
   adminAddress?: string;
   /** Admin port (ZoneEgress `networking.admin.port`); 0 picks a free one. */
   adminPort: number;
+  /** process_* and nodejs_* series in /stats/prometheus (default true). */
+  processMetrics?: boolean;
   /**
    * Serve the admin API (default true). An egress worker does not: the primary answers for all
    * workers (src/egress/workers/). Without it the handle's adminPort is 0.
@@ -128,7 +130,7 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
 
 export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   const log = opts.logger ?? silentLogger();
-  const metrics = new EgressMetrics();
+  const metrics = new EgressMetrics({ processMetrics: opts.processMetrics });
   const drainTimeMs = opts.drainTimeMs ?? 30_000;
   const clientHelloTimeoutMs = opts.clientHelloTimeoutMs ?? 5_000;
   let table: RouteTable | undefined;
@@ -159,6 +161,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
       const unknown = unknownOperators(b.format);
       if (unknown.length) log.warn({ backend: b.name, operators: unknown }, 'access log format uses operators the egress does not fill; they render as -');
     }
+    metrics.syncRoutes(res.table.routes.values());
     upstreamSettings = { ...defaults, ...res.table.snapshot.upstream };
     appliedAt = new Date();
     if (res.skipped.length) {

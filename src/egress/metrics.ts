@@ -4,7 +4,7 @@
  * only touches plain numbers and cached label children; /stats and /clusters read the plain
  * numbers, /stats/prometheus renders the registry.
  */
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 /** Why a connection was closed before any byte reached an upstream. */
 export type RejectReason = 'not-tls' | 'malformed' | 'too-large' | 'timeout' | 'no-sni' | 'unknown-sni' | 'client-cert' | 'denied' | 'draining';
@@ -22,6 +22,18 @@ export interface RouteCounters {
   bytesIn: number;
   bytesOut: number;
   outcomes: Record<Outcome, number>;
+  /** Labels of the route's series. */
+  readonly kind: 'passthrough' | 'terminating';
+  readonly mesh: string;
+  /** Connection durations (routed until closed), in DURATION_BUCKETS. */
+  readonly duration: BucketCounts;
+}
+
+/** What a compiled route (route-table.ts) carries for the metrics: its counters, attached once per snapshot. */
+export interface CountedRoute {
+  kind: 'passthrough' | 'terminating';
+  route: { sni: string; mesh: string };
+  stats?: RouteCounters;
 }
 
 export interface EndpointCounters {
@@ -35,10 +47,40 @@ export interface EndpointCounters {
 /** Upstream connect latency buckets (seconds): loopback connects are ~50 us, WAN ones ~100 ms. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-interface LatencyHistogram {
+/**
+ * Connection duration buckets (seconds): a TLS request/response is tens of ms, a database or
+ * gRPC stream through the egress can stay open for hours.
+ */
+const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+/** A histogram's observations per bucket (not cumulative: rendered cumulative at scrape time). */
+interface BucketCounts {
   counts: number[];
   sum: number;
   count: number;
+}
+type LatencyHistogram = BucketCounts;
+
+function observe(h: BucketCounts, bounds: number[], v: number): void {
+  let i = 0;
+  while (i < bounds.length && v > bounds[i]) i++;
+  if (i < bounds.length) h.counts[i]++;
+  h.sum += v;
+  h.count++;
+}
+
+type HistogramValue = { labels: Record<string, string | number>; value: number; metricName: string };
+
+/** Prometheus histogram samples (cumulative buckets, +Inf, _sum, _count) of one label set. */
+function histogramValues(name: string, bounds: number[], h: BucketCounts, labels: Record<string, string>, out: HistogramValue[]): void {
+  let cum = 0;
+  bounds.forEach((le, i) => {
+    cum += h.counts[i];
+    out.push({ labels: { ...labels, le }, value: cum, metricName: `${name}_bucket` });
+  });
+  out.push({ labels: { ...labels, le: '+Inf' }, value: h.count, metricName: `${name}_bucket` });
+  out.push({ labels, value: h.sum, metricName: `${name}_sum` });
+  out.push({ labels, value: h.count, metricName: `${name}_count` });
 }
 
 export class EgressMetrics {
@@ -55,7 +97,7 @@ export class EgressMetrics {
   /** Access log lines not written, by `backend\nreason` (rate-limit: rejections over the limit; buffer-full: a TCP collector behind). */
   readonly accessLogDrops = new Map<string, number>();
 
-  constructor() {
+  constructor(opts: { processMetrics?: boolean } = {}) {
     // Prometheus series are rendered from the plain counters at scrape time (collect()), so a
     // connection costs a few integer increments, not a label-hash lookup per metric.
     const registers = [this.registry];
@@ -72,34 +114,34 @@ export class EgressMetrics {
     });
     new Counter({
       name: 'zonectl_egress_connections_total',
-      help: 'Routed connections by route (SNI) and how they ended',
-      labelNames: ['route', 'outcome'],
+      help: 'Routed connections by route (SNI), route kind (passthrough, terminating), mesh and how they ended',
+      labelNames: ['route', 'kind', 'mesh', 'outcome'],
       registers,
       collect() {
         this.reset();
-        for (const [route, r] of m.routes) for (const [outcome, n] of Object.entries(r.outcomes)) this.labels(route, outcome).inc(n);
+        for (const [route, r] of m.routes) for (const [outcome, n] of Object.entries(r.outcomes)) this.labels(route, r.kind, r.mesh, outcome).inc(n);
       },
     });
     new Gauge({
       name: 'zonectl_egress_connections_active',
-      help: 'Open routed connections by route (SNI)',
-      labelNames: ['route'],
+      help: 'Open routed connections by route (SNI), route kind and mesh',
+      labelNames: ['route', 'kind', 'mesh'],
       registers,
       collect() {
         this.reset();
-        for (const [route, r] of m.routes) this.labels(route).set(r.active);
+        for (const [route, r] of m.routes) this.labels(route, r.kind, r.mesh).set(r.active);
       },
     });
     new Counter({
       name: 'zonectl_egress_bytes_total',
-      help: 'Bytes relayed; in = client to upstream, out = upstream to client',
-      labelNames: ['route', 'direction'],
+      help: 'Bytes relayed by route (SNI), route kind and mesh; in = client to upstream, out = upstream to client (counted when the connection closes)',
+      labelNames: ['route', 'kind', 'mesh', 'direction'],
       registers,
       collect() {
         this.reset();
         for (const [route, r] of m.routes) {
-          this.labels(route, 'in').inc(r.bytesIn);
-          this.labels(route, 'out').inc(r.bytesOut);
+          this.labels(route, r.kind, r.mesh, 'in').inc(r.bytesIn);
+          this.labels(route, r.kind, r.mesh, 'out').inc(r.bytesOut);
         }
       },
     });
@@ -151,33 +193,58 @@ export class EgressMetrics {
         }
       },
     });
-    this.registry.registerMetric(this.latencyMetric() as unknown as Parameters<Registry['registerMetric']>[0]);
+    this.histogram('zonectl_egress_upstream_connect_seconds', 'Upstream connect latency (TCP, plus TLS for originated TLS) by route (SNI)', () => {
+      const values: HistogramValue[] = [];
+      for (const [route, h] of this.latency) histogramValues('zonectl_egress_upstream_connect_seconds', LATENCY_BUCKETS, h, { route }, values);
+      return values;
+    });
+    this.histogram('zonectl_egress_connection_duration_seconds', 'Routed connection duration (from routing to close) by route (SNI), route kind and mesh', () => {
+      const values: HistogramValue[] = [];
+      for (const [route, r] of this.routes) histogramValues('zonectl_egress_connection_duration_seconds', DURATION_BUCKETS, r.duration, { route, kind: r.kind, mesh: r.mesh }, values);
+      return values;
+    });
+    // Standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...), as Envoy and
+    // kuma-dp leave theirs unprefixed; under --workers the primary sums the workers' (aggregate.ts).
+    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
-  /** A histogram in prom-client's metric shape, filled from our own bucket counts. */
-  private latencyMetric() {
-    const name = 'zonectl_egress_upstream_connect_seconds';
-    return {
-      name,
-      help: 'Upstream connect latency (TCP, plus TLS for originated TLS)',
-      type: 'histogram',
-      aggregator: 'sum',
-      get: async () => {
-        const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
-        for (const [route, h] of this.latency) {
-          let cum = 0;
-          LATENCY_BUCKETS.forEach((le, i) => {
-            cum += h.counts[i];
-            values.push({ labels: { le, route }, value: cum, metricName: `${name}_bucket` });
-          });
-          values.push({ labels: { le: '+Inf', route }, value: h.count, metricName: `${name}_bucket` });
-          values.push({ labels: { route }, value: h.sum, metricName: `${name}_sum` });
-          values.push({ labels: { route }, value: h.count, metricName: `${name}_count` });
-        }
-        return { name, help: 'Upstream connect latency (TCP, plus TLS for originated TLS)', type: 'histogram', values, aggregator: 'sum' };
-      },
-      reset: () => this.latency.clear(),
-    };
+  /**
+   * A histogram in prom-client's metric shape, filled from our own bucket counts (a connection
+   * costs an array increment, not prom-client's per-observation label hashing).
+   */
+  private histogram(name: string, help: string, values: () => HistogramValue[]): void {
+    const metric = { name, help, type: 'histogram', aggregator: 'sum', get: async () => ({ name, help, type: 'histogram', values: values(), aggregator: 'sum' }), reset: () => undefined };
+    this.registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  /**
+   * Attaches counters to every route of a new route table (so the data path reaches them with
+   * one property read, never a lookup by SNI) and drops the series of routes the table no longer
+   * has: a route's series live as long as the route, so their number is bounded by the snapshot.
+   * Connections still open on a removed route keep counting into its detached counters.
+   */
+  syncRoutes(routes: Iterable<CountedRoute>): void {
+    const keep = new Set<string>();
+    for (const r of routes) {
+      keep.add(r.route.sni);
+      this.attach(r);
+    }
+    for (const sni of this.routes.keys()) if (!keep.has(sni)) this.routes.delete(sni);
+    for (const sni of this.latency.keys()) if (!keep.has(sni)) this.latency.delete(sni);
+    for (const sni of this.decisions.keys()) if (!keep.has(sni)) this.decisions.delete(sni);
+    for (const key of this.endpoints.keys()) if (!keep.has(key.slice(0, key.lastIndexOf('::')))) this.endpoints.delete(key);
+  }
+
+  /** The route's counters: the ones of the same SNI, kind and mesh carry over from the previous table. */
+  private attach(r: CountedRoute): RouteCounters {
+    if (r.stats) return r.stats;
+    const { sni, mesh } = r.route;
+    let c = this.routes.get(sni);
+    if (!c || c.kind !== r.kind || c.mesh !== mesh) {
+      c = { active: 0, total: 0, bytesIn: 0, bytesOut: 0, outcomes: { closed: 0, error: 0, 'upstream-connect-failed': 0, drained: 0 }, kind: r.kind, mesh, duration: { counts: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 } };
+      this.routes.set(sni, c);
+    }
+    return (r.stats = c);
   }
 
   onAccept(): void {
@@ -197,15 +264,6 @@ export class EgressMetrics {
     let d = this.decisions.get(sni);
     if (!d) this.decisions.set(sni, (d = { allow: 0, deny: 0, 'shadow-deny': 0, revoked: 0 }));
     d[action]++;
-  }
-
-  private route(sni: string): RouteCounters {
-    let r = this.routes.get(sni);
-    if (!r) {
-      r = { active: 0, total: 0, bytesIn: 0, bytesOut: 0, outcomes: { closed: 0, error: 0, 'upstream-connect-failed': 0, drained: 0 } };
-      this.routes.set(sni, r);
-    }
-    return r;
   }
 
   private endpoint(key: string): EndpointCounters {
@@ -232,18 +290,21 @@ export class EgressMetrics {
     return this.endpoint(`${sni}::${endpoint}`);
   }
 
-  opened(sni: string): void {
-    const r = this.route(sni);
+  /** A connection was routed; returns the route's counters for closed(). */
+  opened(route: CountedRoute): RouteCounters {
+    const r = route.stats ?? this.attach(route);
     r.active++;
     r.total++;
+    return r;
   }
 
-  closed(sni: string, outcome: Outcome, bytesIn: number, bytesOut: number): void {
-    const r = this.route(sni);
+  /** `routedAt`: performance.now() when the connection was routed. */
+  closed(r: RouteCounters, outcome: Outcome, bytesIn: number, bytesOut: number, routedAt: number): void {
     r.active--;
     r.outcomes[outcome]++;
     r.bytesIn += bytesIn;
     r.bytesOut += bytesOut;
+    observe(r.duration, DURATION_BUCKETS, (performance.now() - routedAt) / 1000);
   }
 
   connected(sni: string, endpoint: string, seconds: number): void {
@@ -255,11 +316,7 @@ export class EgressMetrics {
     e.healthy = true;
     let h = this.latency.get(sni);
     if (!h) this.latency.set(sni, (h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    let i = 0;
-    while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]) i++;
-    if (i < LATENCY_BUCKETS.length) h.counts[i]++;
-    h.sum += seconds;
-    h.count++;
+    observe(h, LATENCY_BUCKETS, seconds);
   }
 
   connectFailed(sni: string, endpoint: string): void {

@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import { upstreamSettingsProblems } from './upstream-timers.js';
 import type { EgressRoute, EgressSnapshot, MeshIdentity, PassthroughRoute, TerminatingRoute, UpstreamTls, WeightedEndpoint } from '../resources/egress-config.js';
 import { checkAccessLog } from './access-log-format.js';
+import type { RouteCounters } from './metrics.js';
 import { checkPermissions, compilePermissions, RouteAuthz } from './permissions.js';
 
 export interface CompiledEndpoint extends WeightedEndpoint {
@@ -23,6 +24,8 @@ export interface CompiledPassthrough {
   /** Cumulative weights, for a binary-search-free linear pick (endpoint lists are short). */
   cumulative: number[];
   totalWeight: number;
+  /** The route's counters, attached by EgressMetrics.syncRoutes when the table goes in force. */
+  stats?: RouteCounters;
 }
 
 export interface CompiledTerminating {
@@ -33,6 +36,8 @@ export interface CompiledTerminating {
   origination?: tls.ConnectionOptions;
   /** Who may use the route (MeshTrafficPermission); set by compileSnapshot. */
   authz: RouteAuthz;
+  /** The route's counters, attached by EgressMetrics.syncRoutes when the table goes in force. */
+  stats?: RouteCounters;
 }
 
 export type CompiledRoute = CompiledPassthrough | CompiledTerminating;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import type { EgressSnapshot } from '../../src/resources/egress-config.js';
+import { parsePrometheus, sample } from '../helpers/prom.js';
 import { admin, closed, egress, listen, meshPki, plainEcho, rawConnect, readN, until } from './helpers.js';
 
 const SNI = 'backend{mesh=mesh-1}';
@@ -215,10 +216,15 @@ describe('admin API', () => {
 
     const prom = await admin(e, '/stats/prometheus');
     assert.match(prom.type, /^text\/plain/);
-    assert.match(prom.body, /zonectl_egress_connections_total\{route="backend\{mesh=mesh-1\}",outcome="closed"\} 1/);
-    assert.match(prom.body, /zonectl_egress_connections_active\{route="backend\{mesh=mesh-1\}"\} 0/);
-    assert.match(prom.body, /zonectl_egress_bytes_total\{route="backend\{mesh=mesh-1\}",direction="in"\} \d+/);
-    assert.match(prom.body, /zonectl_egress_upstream_connect_seconds_count\{route="backend\{mesh=mesh-1\}"\} 1/);
+    const fams = parsePrometheus(prom.body);
+    const route = { route: 'backend{mesh=mesh-1}', kind: 'passthrough', mesh: 'mesh-1' };
+    assert.equal(sample(fams, 'zonectl_egress_connections_total', { ...route, outcome: 'closed' }), 1);
+    assert.equal(sample(fams, 'zonectl_egress_connections_active', route), 0);
+    assert.ok(sample(fams, 'zonectl_egress_bytes_total', { ...route, direction: 'in' }) > 0);
+    assert.equal(sample(fams, 'zonectl_egress_upstream_connect_seconds_count', { route: route.route }), 1);
+    assert.equal(sample(fams, 'zonectl_egress_connection_duration_seconds_count', route), 1);
+    // The terminating route has its (zero) series from the moment the snapshot is in force.
+    assert.equal(sample(fams, 'zonectl_egress_connections_active', { route: 'ext{mesh=mesh-1}', kind: 'terminating', mesh: 'mesh-1' }), 0);
 
     const clusters = await admin(e, '/clusters');
     assert.match(clusters.body, new RegExp(`^backend\\{mesh=mesh-1\\}::127\\.0\\.0\\.1:${up}::cx_total::1$`, 'm'));

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import type { EgressSnapshot } from '../../src/resources/egress-config.js';
 import { restartBackoff, startEgressCluster, type EgressCluster } from '../../src/egress/workers/primary.js';
+import { parsePrometheus, sample } from '../helpers/prom.js';
 import { listen, until } from './helpers.js';
 
 const SNI = 'backend{mesh=mesh-1}';
@@ -116,7 +117,15 @@ describe('dp run --workers N (one primary, N worker processes on one listener)',
     assert.equal(s.workers, '2');
     const prom = (await admin(c, '/stats/prometheus')).body;
     assert.match(prom, /^zonectl_egress_downstream_connections_total 1000$/m);
-    assert.match(prom, new RegExp(`^zonectl_egress_connections_total\\{route="${SNI.replace(/[{}]/g, '\\$&')}",outcome="closed"\\} 1000$`, 'm'));
+    // Every worker's series summed, histograms bucket by bucket (the parser checks they stay cumulative and end at _count).
+    const fams = parsePrometheus(prom);
+    const route = { route: SNI, kind: 'passthrough', mesh: 'mesh-1' };
+    assert.equal(sample(fams, 'zonectl_egress_connections_total', { ...route, outcome: 'closed' }), 1000);
+    assert.equal(sample(fams, 'zonectl_egress_connection_duration_seconds_count', route), 1000);
+    assert.equal(sample(fams, 'zonectl_egress_connection_duration_seconds_bucket', { ...route, le: '+Inf' }), 1000);
+    assert.equal(sample(fams, 'zonectl_egress_upstream_connect_seconds_count', { route: SNI }), 1000);
+    assert.equal(sample(fams, 'zonectl_egress_bytes_total', { ...route, direction: 'out' }), 1000);
+    assert.ok(sample(fams, 'process_cpu_user_seconds_total') > 0);
     assert.match(prom, new RegExp(`^zonectl_egress_worker_downstream_connections_total\\{worker="1"\\} ${perWorker[0]}$`, 'm'));
     assert.match(prom, new RegExp(`^zonectl_egress_worker_downstream_connections_total\\{worker="2"\\} ${perWorker[1]}$`, 'm'));
     const clusters = JSON.parse((await admin(c, '/clusters?format=json')).body) as { clusters: Array<{ endpoints: Array<{ total: number }> }> };
