@@ -7,7 +7,7 @@
  * file behind), and refuses every other file that is not a database, saying how to recover.
  */
 import Database from 'better-sqlite3';
-import { closeSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { UnavailableError } from '../../core/errors.js';
 import { migrate } from './migrations.js';
 
@@ -44,6 +44,9 @@ export function prepareStoreFile(file: string): void {
   closeSync(openSync(tmp, 'wx', 0o600));
   const db = new Database(tmp);
   try {
+    // Set before the first table: lets the store hand the pages of deleted resources back to the
+    // file system (PRAGMA incremental_vacuum) when the disk is full.
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     migrate(db, file);
@@ -60,3 +63,50 @@ export function notADatabase(err: unknown, file: string): unknown {
   return new UnavailableError(`the store ${file} is not a valid SQLite database (${(err as Error).message}): ${RECOVER}`);
 }
 
+
+/** SQLite's answer when a write needs space the disk (or max_page_count) does not have. */
+export function isDiskFull(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === 'SQLITE_FULL';
+}
+
+/**
+ * Space kept aside beside the store (`<store>.reserve`, zeros), given back to the file system when
+ * the disk fills up, so that deletes (which SQLite writes to the log before it can free anything)
+ * still go through and the operator can make room. As etcd does with its space quota, the store
+ * then accepts only deletes until the reserve could be laid aside again.
+ */
+export class DiskReserve {
+  constructor(
+    readonly file: string,
+    readonly bytes: number,
+  ) {}
+
+  /** Lays the reserve aside; false when the disk does not have the room (nothing is left behind). */
+  ensure(): boolean {
+    if (this.bytes <= 0) return true;
+    try {
+      if (statSync(this.file).size >= this.bytes) return true;
+    } catch {
+      // Missing: create it below.
+    }
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.file, 'w', 0o600);
+      // Real blocks, not a sparse file: the point is to hold space.
+      const chunk = Buffer.alloc(Math.min(this.bytes, 1 << 20));
+      for (let done = 0; done < this.bytes; ) done += writeSync(fd, chunk, 0, Math.min(chunk.length, this.bytes - done));
+      return true;
+    } catch {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      rmSync(this.file, { force: true });
+      return false;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  release(): void {
+    rmSync(this.file, { force: true });
+  }
+}

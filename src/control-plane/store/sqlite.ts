@@ -16,19 +16,26 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { ConflictError, NotFoundError, PreconditionFailedError, UnavailableError } from '../../core/errors.js';
+import { ConflictError, InsufficientStorageError, NotFoundError, PreconditionFailedError, UnavailableError } from '../../core/errors.js';
 import type { Resource } from '../../resources/types.js';
 import { describeKey, emit, fullKey, keyOf, LocalLocks, now, SortedIndex, stamp, type FullKey } from './common.js';
 import { checkVersion } from './memory.js';
 import { migrate } from './migrations.js';
-import { notADatabase, prepareStoreFile } from './sqlite-file.js';
+import { DiskReserve, isDiskFull, notADatabase, prepareStoreFile } from './sqlite-file.js';
 import type { ListOptions, ListResult, ResourceKey, Store, StoreChange, StoredResource, Unsubscribe, WriteOptions } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Database file; created (with its directory) when missing. */
   path: string;
   clock?: Clock;
+  /** Bytes kept aside in `<path>.reserve` for deletes on a full disk (default 4 MiB; 0 = none). */
+  reserveBytes?: number;
+  /** SQLite's max_page_count: the database cannot grow beyond it (tests make a full disk with it). */
+  maxPageCount?: number;
 }
+
+/** Covers the checkpoint of a full write-ahead log (1,000 pages of 4 KiB) and the deletes after. */
+const DEFAULT_RESERVE_BYTES = 4 * 1024 * 1024;
 
 interface Row {
   version: number;
@@ -50,6 +57,9 @@ interface Outcome<T> {
 }
 
 interface Pending {
+  kind: 'write' | 'delete';
+  /** A delete that met a full disk is tried once more, after the reserve was given back. */
+  retried?: boolean;
   run: () => Outcome<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -66,6 +76,12 @@ export class SqliteStore implements Store {
   private readonly savepoint: (p: Pending) => ReturnType<Pending['run']>;
   private scheduled = false;
   private closed = false;
+  private readonly path: string;
+  private readonly reserve: DiskReserve;
+  /** The disk filled up: only deletes are accepted until the reserve can be laid aside again. */
+  private full = false;
+  /** The store can give the pages of deleted resources back (created with auto_vacuum=INCREMENTAL). */
+  private readonly vacuums: boolean;
 
   constructor(opts: SqliteStoreOptions) {
     mkdirSync(dirname(opts.path), { recursive: true });
@@ -82,6 +98,8 @@ export class SqliteStore implements Store {
       this.db.pragma('synchronous = FULL');
       this.db.exec('BEGIN EXCLUSIVE; COMMIT');
       migrate(this.db, opts.path);
+      if (opts.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${Math.floor(opts.maxPageCount)}`);
+      this.vacuums = this.db.pragma('auto_vacuum', { simple: true }) === 2;
       this.savepoint = this.db.transaction((p: Pending) => p.run());
       for (const r of this.db.prepare('SELECT type, mesh, name, version, doc FROM resources').iterate() as Iterable<Cached & Row & { type: string }>) {
         this.indexOf(r.type).put({ mesh: r.mesh, name: r.name, version: r.version, json: r.doc });
@@ -90,6 +108,10 @@ export class SqliteStore implements Store {
       this.db.close();
       throw notADatabase(inUse(err, opts.path), opts.path);
     }
+    this.path = opts.path;
+    this.reserve = new DiskReserve(`${opts.path}.reserve`, opts.reserveBytes ?? DEFAULT_RESERVE_BYTES);
+    // Best effort: on a disk that is already full the store opens without its reserve.
+    this.reserve.ensure();
   }
 
   private stmt(sql: string): Database.Statement {
@@ -127,7 +149,7 @@ export class SqliteStore implements Store {
   }
 
   create(resource: Resource): Promise<StoredResource> {
-    return this.enqueue(() => {
+    return this.enqueue('write', () => {
       const key = keyOf(resource);
       if (this.row(key)) throw new ConflictError(`${describeKey(key)} already exists`);
       return this.insert(key, resource);
@@ -135,7 +157,7 @@ export class SqliteStore implements Store {
   }
 
   update(resource: Resource, opts: WriteOptions = {}): Promise<StoredResource> {
-    return this.enqueue(() => {
+    return this.enqueue('write', () => {
       const key = keyOf(resource);
       const r = this.row(key);
       if (!r) throw new NotFoundError(`${describeKey(key)} not found`);
@@ -144,7 +166,7 @@ export class SqliteStore implements Store {
   }
 
   upsert(resource: Resource, opts: WriteOptions = {}): Promise<StoredResource & { created: boolean }> {
-    return this.enqueue<StoredResource & { created: boolean }>(() => {
+    return this.enqueue<StoredResource & { created: boolean }>('write', () => {
       const key = keyOf(resource);
       const r = this.row(key);
       if (!r) {
@@ -158,7 +180,7 @@ export class SqliteStore implements Store {
   }
 
   delete(key: ResourceKey, opts: WriteOptions = {}): Promise<void> {
-    return this.enqueue(() => {
+    return this.enqueue('delete', () => {
       const k = fullKey(key);
       const r = this.row(k);
       if (!r) throw new NotFoundError(`${describeKey(key)} not found`);
@@ -211,16 +233,19 @@ export class SqliteStore implements Store {
     else idx.put({ mesh: c.key.mesh, name: c.key.name, version: c.version, json: json! });
   }
 
-  private enqueue<T>(run: () => Outcome<T>): Promise<T> {
+  private enqueue<T>(kind: 'write' | 'delete', run: () => Outcome<T>): Promise<T> {
     if (this.closed) return Promise.reject(new UnavailableError('the store is closed'));
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // setImmediate runs after the I/O phase: every request parsed in this turn joins the batch.
-        setImmediate(() => this.flush());
-      }
-    });
+    if (kind === 'write' && this.full && !this.recover()) return Promise.reject(this.fullError());
+    return new Promise<T>((resolve, reject) => this.requeue({ kind, run, resolve: resolve as (v: unknown) => void, reject }));
+  }
+
+  private requeue(p: Pending): void {
+    this.queue.push(p);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // setImmediate runs after the I/O phase: every request parsed in this turn joins the batch.
+      setImmediate(() => this.flush());
+    }
   }
 
   private flush(): void {
@@ -229,6 +254,7 @@ export class SqliteStore implements Store {
     if (batch.length === 0) return;
     this.queue = [];
     const outcomes: (({ ok: true } & Outcome<unknown>) | { ok: false; err: unknown })[] = [];
+    let sawFull = false;
     try {
       this.db.transaction(() => {
         for (const p of batch) {
@@ -237,15 +263,23 @@ export class SqliteStore implements Store {
             const r = this.savepoint(p);
             outcomes.push({ ok: true, ...r });
           } catch (err) {
-            outcomes.push({ ok: false, err });
+            sawFull ||= isDiskFull(err);
+            outcomes.push({ ok: false, err: isDiskFull(err) ? this.fullError() : err });
           }
         }
       })();
     } catch (err) {
       // The COMMIT itself failed (disk full, I/O error): nothing in the batch is durable.
-      for (const p of batch) p.reject(new UnavailableError(`the store could not commit: ${(err as Error).message}`));
+      const full = sawFull || isDiskFull(err);
+      if (full) this.enterFull();
+      for (const p of batch) {
+        if (full && p.kind === 'delete' && !p.retried) this.requeue({ ...p, retried: true });
+        else p.reject(full ? this.fullError() : new UnavailableError(`the store could not commit: ${(err as Error).message}`));
+      }
       return;
     }
+    if (sawFull) this.enterFull();
+    else if (this.full) this.recover();
     batch.forEach((p, i) => {
       const o = outcomes[i];
       if (o.ok) {
@@ -259,6 +293,31 @@ export class SqliteStore implements Store {
         p.resolve(o.value);
       } else p.reject(o.err);
     });
+  }
+
+  private fullError(): InsufficientStorageError {
+    const room = this.vacuums ? ', or delete resources (their space goes back to the disk)' : '';
+    return new InsufficientStorageError(`the disk holding ${this.path} is full: the write was not stored. Free space on that disk${room}; until then the control plane accepts only deletes`);
+  }
+
+  /** Gives the reserve back to the file system, so that the deletes that make room can be written. */
+  private enterFull(): void {
+    this.full = true;
+    this.reserve.release();
+  }
+
+  /** Leaves full mode once the reserve can be laid aside again; true when it did. */
+  private recover(): boolean {
+    try {
+      // Best effort on a full disk: free pages back to the file system, then an empty log.
+      if (this.vacuums) this.db.pragma('incremental_vacuum');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Still full: laying the reserve aside fails too.
+    }
+    if (!this.reserve.ensure()) return false;
+    this.full = false;
+    return true;
   }
 }
 

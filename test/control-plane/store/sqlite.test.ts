@@ -88,7 +88,7 @@ test('sqlite: the first start creates the store atomically, 0600, with no tempor
   await a.create({ type: 'Mesh', name: 'default' });
   await a.close();
   assert.equal(statSync(path).mode & 0o777, 0o600);
-  assert.deepEqual(readdirSync(dirname(path)).sort(), ['store.db']);
+  assert.deepEqual(readdirSync(dirname(path)).sort(), ['store.db', 'store.db.reserve']);
   const b = openSqliteStore({ path, clock });
   t.after(() => b.close());
   assert.equal((await b.list({ type: 'Mesh' })).total, 1);
