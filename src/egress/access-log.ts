@@ -18,7 +18,7 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { AccessLogBackend, EgressAccessLog, TerminatingRoute } from '../resources/egress-config.js';
-import { compileFormat, type AccessRecord, type Render } from './access-log-format.js';
+import { compileFormat, isoTime, type AccessRecord, type Render } from './access-log-format.js';
 import { revokedBy } from './enforce.js';
 import type { LineSinks } from './lines.js';
 import type { EgressMetrics } from './metrics.js';
@@ -169,7 +169,7 @@ export class AccessLog {
     const revoked = revokedBy(sock);
     const decision = revoked ?? st.decision;
     this.emit(backends, {
-      time: new Date(this.wall(st.start)).toISOString(),
+      time: isoTime(this.wall(st.start)),
       egress: this.opts.egress,
       mesh: route?.mesh ?? null,
       route: route?.kind ?? null,
@@ -198,7 +198,7 @@ export class AccessLog {
     const st = stateOf(sock);
     const d = detail?.decision;
     this.emit(backends, {
-      time: new Date(this.wall(st.start)).toISOString(),
+      time: isoTime(this.wall(st.start)),
       egress: this.opts.egress,
       mesh: route?.mesh ?? null,
       route: route?.kind ?? null,
