@@ -21,5 +21,5 @@ export async function tryFastPath(argv: string[]): Promise<boolean> {
   return (await load())(rest);
 }
 
-registerFastPath('validate', async () => (await import('./validate-fast.js')).validateFast);
+registerFastPath('validate', async () => (await import('./validate/fast.js')).validateFast);
 registerFastPath('__complete', async () => (await import('./completion/fast.js')).completeFast);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Args, Flags, type Interfaces } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
-import { toValidateArgs, VALIDATE_FLAGS, type FlagSpec } from '../cli/validate-flags.js';
-import { runValidate } from '../cli/validate-run.js';
+import { toValidateArgs, VALIDATE_FLAGS, type FlagSpec } from '../cli/validate/flags.js';
+import { runValidate } from '../cli/validate/run.js';
 
 /** oclif flags from the shared table (the fast path parses argv with the same table). */
 function oclifFlags(specs: readonly FlagSpec[]): Interfaces.FlagInput {

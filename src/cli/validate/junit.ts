@@ -3,7 +3,7 @@
  * document. A document with errors is a failed testcase; warnings are listed in its system-out
  * and never fail it (the exit code carries --fail-on-warn).
  */
-import { describeResult, describeViolation, plural, type ReportResult, type ValidateReport } from './validate-report.js';
+import { describeResult, describeViolation, plural, type ReportResult, type ValidateReport } from './report.js';
 
 // XML 1.0 cannot carry C0 control characters other than tab, LF and CR: drop them.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point

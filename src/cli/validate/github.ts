@@ -3,7 +3,7 @@
  * which GitHub shows on the pull request's diff, then the summary as a plain log line.
  * https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions
  */
-import { describeResult, describeViolation, summaryLine, type ValidateReport } from './validate-report.js';
+import { describeResult, describeViolation, summaryLine, type ValidateReport } from './report.js';
 
 // Escaping rules of the runner's command parser: data escapes %, CR, LF; properties also : and ,.
 const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');

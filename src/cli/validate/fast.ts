@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { isZonectlError } from '../core/errors.js';
-import { parseValidateArgv } from './validate-flags.js';
-import { runValidate } from './validate-run.js';
+import { isZonectlError } from '../../core/errors.js';
+import { parseValidateArgv } from './flags.js';
+import { runValidate } from './run.js';
 
 export async function validateFast(argv: string[]): Promise<boolean> {
   const args = parseValidateArgv(argv);

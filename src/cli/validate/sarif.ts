@@ -2,8 +2,8 @@
  * SARIF 2.1.0 (code scanning in GitHub, GitLab, Azure DevOps): one result per violation, with its
  * rule, level and region. https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
  */
-import type { ValidationRule } from '../resources/validate-set.js';
-import { describeResult, describeViolation, type ValidateReport } from './validate-report.js';
+import type { ValidationRule } from '../../resources/validate-set.js';
+import { describeResult, describeViolation, type ValidateReport } from './report.js';
 
 const RULES: Record<ValidationRule, string> = {
   syntax: 'The document is not valid YAML or JSON.',

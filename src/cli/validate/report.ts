@@ -3,11 +3,11 @@
  * and its renderings. Text is compiler-style (`file:line:col: severity: field: message`), so
  * editors and terminals link each problem to its line; only problems and a summary are printed.
  */
-import type { DocumentResult, Severity, ValidationRule } from '../resources/validate-set.js';
-import type { OutputFormat } from './validate-flags.js';
-import { renderGithub } from './validate-github.js';
-import { renderJunit } from './validate-junit.js';
-import { renderSarif } from './validate-sarif.js';
+import type { DocumentResult, Severity, ValidationRule } from '../../resources/validate-set.js';
+import type { OutputFormat } from './flags.js';
+import { renderGithub } from './github.js';
+import { renderJunit } from './junit.js';
+import { renderSarif } from './sarif.js';
 
 export interface ReportViolation {
   field: string;

@@ -4,11 +4,11 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../core/errors.js';
-import { iterateDocuments } from '../resources/load.js';
-import { DocumentSetValidator } from '../resources/validate-set.js';
-import type { ValidateArgs } from './validate-flags.js';
-import { buildReport, renderReport, type ValidateReport } from './validate-report.js';
+import { UsageError } from '../../core/errors.js';
+import { iterateDocuments } from '../../resources/load.js';
+import { DocumentSetValidator } from '../../resources/validate-set.js';
+import type { ValidateArgs } from './flags.js';
+import { buildReport, renderReport, type ValidateReport } from './report.js';
 
 export const STDIN_NAME = '<stdin>';
 const EXTENSIONS = /\.(ya?ml|json)$/i;
