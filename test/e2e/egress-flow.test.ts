@@ -15,6 +15,7 @@ import tls from 'node:tls';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { eventually, freePort, spawnZonectl, type Proc } from './processes.js';
+import { ok, sidecar, writeCliConfig } from './user.js';
 
 const MESH = 'default';
 
@@ -30,20 +31,7 @@ async function startCp(t: TestContext, dataDir: string, ports: { api: number; dp
   const proc = spawnZonectl(t, ['control-plane', 'run', '--zone', 'zone-1', '--data-dir', dataDir, '--api-port', String(ports.api), '--dp-port', String(ports.dp), '--dp-address', '127.0.0.1']);
   const [, url] = await proc.waitFor(/listening on (http:\/\/\S+)/);
   const [, dpUrl, caFile] = await proc.waitFor(/dp-server for egresses listening on (https:\/\/\S+) \(egresses trust (\S+)\)/);
-  const configFile = join(home, 'config');
-  writeFileSync(configFile, `controlPlanes:\n- name: e2e\n  coordinates:\n    apiServer:\n      url: ${url}\ncontexts:\n- name: e2e\n  controlPlane: e2e\ncurrentContext: e2e\n`, { mode: 0o600 });
-  return { proc, url, dpUrl, caFile, env: { ZONECTL_CONFIG: configFile, HOME: home } };
-}
-
-async function zonectl(cp: Cp, args: string[], stdin?: string) {
-  const r = await runCli(args, { env: cp.env, stdin });
-  return r;
-}
-
-async function ok(cp: Cp, args: string[], stdin?: string): Promise<string> {
-  const r = await zonectl(cp, args, stdin);
-  assert.equal(r.code, 0, `zonectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
+  return { proc, url, dpUrl, caFile, env: writeCliConfig(join(home, 'config'), 'e2e', url, home) };
 }
 
 interface Egress {
@@ -60,18 +48,6 @@ async function startEgressProc(t: TestContext, cp: Cp, dir: string, name: string
   const egress = { proc, port: Number(m[1]), adminPort: Number(m[2]) };
   await eventually(`${name} /ready`, async () => (await fetch(`http://127.0.0.1:${egress.adminPort}/ready`)).status === 200);
   return egress;
-}
-
-/** The sidecar: TLS to the egress with a tag SNI and a mesh client certificate. */
-async function sidecar(port: number, sni: string, id: { cert: string; key: string; ca: string }, payload: string): Promise<{ peer: string; reply: string }> {
-  const socket = tls.connect({ host: '127.0.0.1', port, servername: sni, cert: id.cert, key: id.key, ca: id.ca, checkServerIdentity: () => undefined });
-  await once(socket, 'secureConnect');
-  const peer = socket.getPeerCertificate().subjectaltname ?? '';
-  socket.end(payload);
-  let reply = '';
-  socket.setEncoding('utf8').on('data', (d: string) => (reply += d));
-  await once(socket, 'close');
-  return { peer, reply };
 }
 
 async function localServers(t: TestContext, cp: Cp, dir: string) {

@@ -17,6 +17,7 @@ import tls from 'node:tls';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { eventually, freePort, spawnZonectl, type Proc } from './processes.js';
+import { ok, sidecar, writeCliConfig } from './user.js';
 
 const OUTAGE_MS = Number(process.env.ZONECTL_E2E_GLOBAL_OUTAGE_S ?? 10) * 1000;
 
@@ -29,15 +30,7 @@ interface Cp {
 async function startCp(t: TestContext, dir: string, name: string, args: string[]): Promise<Cp & { lines: RegExpMatchArray[] }> {
   const proc = spawnZonectl(t, ['control-plane', 'run', '--data-dir', join(dir, name), ...args]);
   const [, url] = await proc.waitFor(/listening on (http:\/\/\S+)/);
-  const configFile = join(dir, `${name}.config`);
-  writeFileSync(configFile, `controlPlanes:\n- name: ${name}\n  coordinates:\n    apiServer:\n      url: ${url}\ncontexts:\n- name: ${name}\n  controlPlane: ${name}\ncurrentContext: ${name}\n`, { mode: 0o600 });
-  return { proc, url, env: { ZONECTL_CONFIG: configFile, HOME: dir }, lines: [] };
-}
-
-async function ok(cp: Cp, args: string[], stdin?: string): Promise<string> {
-  const r = await runCli(args, { env: cp.env, stdin });
-  assert.equal(r.code, 0, `zonectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
+  return { proc, url, env: writeCliConfig(join(dir, `${name}.config`), name, url, dir), lines: [] };
 }
 
 async function json<T>(url: string): Promise<{ status: number; body: T }> {
@@ -45,15 +38,9 @@ async function json<T>(url: string): Promise<{ status: number; body: T }> {
   return { status: res.status, body: (await res.json()) as T };
 }
 
-/** The sidecar: TLS to the egress with a tag SNI and a mesh client certificate. */
-async function sidecar(port: number, sni: string, id: { cert: string; key: string; ca: string }, payload: string): Promise<string> {
-  const socket = tls.connect({ host: '127.0.0.1', port, servername: sni, cert: id.cert, key: id.key, ca: id.ca, checkServerIdentity: () => undefined });
-  await once(socket, 'secureConnect');
-  socket.end(payload);
-  let reply = '';
-  socket.setEncoding('utf8').on('data', (d: string) => (reply += d));
-  await once(socket, 'close');
-  return reply;
+/** The sidecar's reply through the egress. */
+async function sidecarReply(port: number, sni: string, id: { cert: string; key: string; ca: string }, payload: string): Promise<string> {
+  return (await sidecar(port, sni, id, payload)).reply;
 }
 
 const MESH = `type: Mesh
@@ -131,7 +118,7 @@ describe('multizone with separate processes', { concurrency: false }, () => {
     const web = { cert: readFileSync(join(dir, 'web.crt'), 'utf8'), key: readFileSync(join(dir, 'web.key'), 'utf8'), ca: readFileSync(join(dir, 'ca.crt'), 'utf8') };
     const port = Number(egressPort);
     await eventually('the route to backend', async () => (await (await fetch(`http://127.0.0.1:${adminPort}/config_dump`)).text()).includes('backend{mesh=default}'));
-    assert.equal(await sidecar(port, 'backend{mesh=default}', web, 'ping'), 'backend: ping');
+    assert.equal(await sidecarReply(port, 'backend{mesh=default}', web, 'ping'), 'backend: ping');
 
     const online = async (cp: Cp) => {
       const table = await ok(cp, ['inspect', 'zones']);
@@ -149,7 +136,7 @@ describe('multizone with separate processes', { concurrency: false }, () => {
     const until = Date.now() + OUTAGE_MS;
     while (Date.now() < until) {
       try {
-        if ((await sidecar(port, 'backend{mesh=default}', web, `n${sent}`)) !== `backend: n${sent}`) failed++;
+        if ((await sidecarReply(port, 'backend{mesh=default}', web, `n${sent}`)) !== `backend: n${sent}`) failed++;
       } catch {
         failed++;
       }

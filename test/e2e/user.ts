@@ -1,0 +1,34 @@
+/**
+ * The user's side of the end-to-end tests: a kumactl-style config file naming a control plane,
+ * zonectl commands that must succeed, and a sidecar's TLS exchange through an egress.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import tls from 'node:tls';
+import { runCli } from '../helpers/cli.js';
+
+/** Writes a config whose current context is control plane `name` at `url`; returns the env that selects it. */
+export function writeCliConfig(configFile: string, name: string, url: string, home: string): Record<string, string> {
+  writeFileSync(configFile, `controlPlanes:\n- name: ${name}\n  coordinates:\n    apiServer:\n      url: ${url}\ncontexts:\n- name: ${name}\n  controlPlane: ${name}\ncurrentContext: ${name}\n`, { mode: 0o600 });
+  return { ZONECTL_CONFIG: configFile, HOME: home };
+}
+
+/** Runs zonectl against `cp`'s context and returns its stdout; any exit but 0 fails the test. */
+export async function ok(cp: { env: Record<string, string> }, args: string[], stdin?: string): Promise<string> {
+  const r = await runCli(args, { env: cp.env, stdin });
+  assert.equal(r.code, 0, `zonectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The sidecar: TLS to the egress with a tag SNI and a mesh client certificate; the peer's SANs and the reply. */
+export async function sidecar(port: number, sni: string, id: { cert: string; key: string; ca: string }, payload: string): Promise<{ peer: string; reply: string }> {
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: sni, cert: id.cert, key: id.key, ca: id.ca, checkServerIdentity: () => undefined });
+  await once(socket, 'secureConnect');
+  const peer = socket.getPeerCertificate().subjectaltname ?? '';
+  socket.end(payload);
+  let reply = '';
+  socket.setEncoding('utf8').on('data', (d: string) => (reply += d));
+  await once(socket, 'close');
+  return { peer, reply };
+}
