@@ -1,13 +1,9 @@
 /**
  * The result of a validate run as data (the `-o json` contract, schemas/output/validate.schema.json)
- * and its renderings. Text is compiler-style (`file:line:col: severity: field: message`), so
- * editors and terminals link each problem to its line; only problems and a summary are printed.
+ * and the wording its renderers share. The renderers (render.ts and one file per format) depend on
+ * the report, never the other way.
  */
 import type { DocumentResult, Severity, ValidationRule } from '../../resources/validate-set.js';
-import type { OutputFormat } from './flags.js';
-import { renderGithub } from './github.js';
-import { renderJunit } from './junit.js';
-import { renderSarif } from './sarif.js';
 
 export interface ReportViolation {
   field: string;
@@ -67,21 +63,6 @@ export function buildReport(results: readonly DocumentResult[], files: number, o
   return { valid: invalid === 0 && !empty, summary: { files, documents: results.length, invalid, warnings, skipped }, results: out };
 }
 
-export function renderReport(report: ValidateReport, format: OutputFormat): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(report, null, 2)}\n`;
-    case 'junit':
-      return renderJunit(report);
-    case 'sarif':
-      return renderSarif(report);
-    case 'github':
-      return renderGithub(report);
-    default:
-      return renderText(report);
-  }
-}
-
 /** `ZoneEgress "ze-1"`, `Foo`, or `document 2` when the document has no type. */
 export function describeResult(r: Pick<ReportResult, 'type' | 'name' | 'document'>): string {
   if (r.type && r.name) return `${r.type} ${JSON.stringify(r.name)}`;
@@ -107,14 +88,4 @@ export function summaryLine(report: ValidateReport): string {
 
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function renderText(report: ValidateReport): string {
-  const lines: string[] = [];
-  for (const r of report.results) {
-    if (r.skipped !== undefined) lines.push(`${r.file}:${r.line}:1: note: skipped: ${r.skipped} (--strict-kinds rejects it) [${describeResult(r)}]`);
-    for (const v of r.violations) lines.push(`${r.file}:${v.line}:${v.column}: ${v.severity}: ${describeViolation(v)} [${describeResult(r)}]`);
-  }
-  lines.push(summaryLine(report));
-  return `${lines.join('\n')}\n`;
 }

@@ -8,7 +8,8 @@ import { UsageError } from '../../core/errors.js';
 import { iterateDocuments } from '../../resources/load.js';
 import { DocumentSetValidator } from '../../resources/validate-set.js';
 import type { ValidateArgs } from './flags.js';
-import { buildReport, renderReport, type ValidateReport } from './report.js';
+import { renderReport } from './render.js';
+import { buildReport, type ValidateReport } from './report.js';
 
 export const STDIN_NAME = '<stdin>';
 const EXTENSIONS = /\.(ya?ml|json)$/i;
