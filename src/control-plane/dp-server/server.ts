@@ -108,7 +108,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
   const clock = opts.clock ?? systemClock;
   const validate = opts.validate ?? ((doc: unknown) => validateResource(doc));
   const heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  const tls: DpServerTls = opts.tls ?? (await ensureDpServerTls(opts.dataDir, opts.tlsNames, opts.tlsCa));
+  const tls: DpServerTls = opts.tls ?? (await ensureDpServerTls(opts.dataDir, opts.tlsNames, opts.tlsCa, opts.store));
   const source = new EgressConfigSource({ store: opts.store, zone: opts.zone, clock, logger: log, createMeshCa: opts.createMeshCa });
   const hub = new SnapshotHub({ store: opts.store, source, logger: log, debounceMs: opts.debounceMs });
   const insights = new InsightRecorder(opts.store, clock, log);

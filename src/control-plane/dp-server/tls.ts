@@ -1,14 +1,17 @@
 /**
- * The dp-server's certificate. Unless the operator gives one, the control plane keeps its own CA
- * and server certificate in `<data-dir>/dp-server/` (created on first start, reused after), so an
- * egress can pin it with `zonectl dp run --ca-cert-file <data-dir>/dp-server/ca.crt`.
+ * The dp-server's certificate. Unless the operator gives one, the control plane keeps its CA and
+ * server certificate in `<data-dir>/dp-server/` (created on first start, reused after), so an
+ * egress can pin it with `zonectl dp run --ca-cert-file <data-dir>/dp-server/ca.crt`. The CA is
+ * also kept in the store, shared by every instance of a PostgreSQL store.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { UnavailableError, UsageError } from '../../core/errors.js';
+import { NotFoundError, UnavailableError, UsageError } from '../../core/errors.js';
 import { certificateInfo, createCA, issueCertificate } from '../../core/pki.js';
+import type { Resource } from '../../resources/types.js';
+import type { Store } from '../store/types.js';
 
 export interface DpServerTls {
   certPem: string;
@@ -39,10 +42,64 @@ function writeAtomic(path: string, text: string, mode: number): void {
 /**
  * Loads or creates the CA and server certificate. The server certificate names localhost,
  * 127.0.0.1, ::1, this host and `extraNames`; it is reissued when it expires within 30 days or
- * lacks one of the names.
+ * lacks one of the names, or was issued by another CA.
+ *
+ * With `store` (the control plane's), the CA is the one kept in the store, so every instance
+ * sharing it (PostgreSQL) serves a certificate from one CA and one `--ca-cert-file` lets egresses
+ * trust them all: the first instance puts its CA there (the one in its data dir if it has one,
+ * which egresses already trust, else a new one), the others copy it into their data dirs.
  */
-export async function ensureDpServerTls(dataDir: string | undefined, extraNames: string[] = [], givenCa?: { certFile: string; keyFile: string }): Promise<DpServerTls> {
-  return ensureServerTls(dataDir === undefined ? undefined : dpServerTlsDir(dataDir), 'zonectl dp-server', extraNames, givenCa);
+export async function ensureDpServerTls(dataDir: string | undefined, extraNames: string[] = [], givenCa?: { certFile: string; keyFile: string }, store?: Store): Promise<DpServerTls> {
+  const dir = dataDir === undefined ? undefined : dpServerTlsDir(dataDir);
+  if (store && dir !== undefined && !givenCa) await shareCa(store, dir, 'zonectl dp-server');
+  return ensureServerTls(dir, 'zonectl dp-server', extraNames, givenCa);
+}
+
+/**
+ * The store record of the shared dp-server CA: an internal type, outside the kind registry, so it
+ * has no API route and multizone sync never sends it (a GlobalSecret would go to every zone).
+ */
+export const SHARED_DP_CA_KEY = { type: 'DpServerCA', name: 'default' };
+
+/**
+ * Makes `dir`'s CA the store's: under the store's lock (exclusive across instances), the CA in
+ * the store is written to `dir`, or, if the store has none yet, `dir`'s CA (created if missing)
+ * goes into the store. The private key is written with mode 0600 and never logged.
+ */
+async function shareCa(store: Store, dir: string, commonName: string): Promise<void> {
+  await store.withLock('dp-server-ca', async () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const caCertFile = join(dir, 'ca.crt');
+    const caKeyFile = join(dir, 'ca.key');
+    let shared: Resource | undefined;
+    try {
+      shared = (await store.get(SHARED_DP_CA_KEY)).resource;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    if (shared) {
+      const [certPem, keyPem] = [String(shared.certPem ?? ''), String(shared.keyPem ?? '')];
+      const fix = `delete the store's ${SHARED_DP_CA_KEY.type} record to have this instance's CA shared at its next start (egresses must then trust ${caCertFile})`;
+      const badCert = pemProblem(certPem, 'certificate');
+      if (badCert) throw new UnavailableError(`the dp-server CA certificate kept in the store is not a PEM certificate (${badCert}): ${fix}`);
+      if (pemProblem(keyPem, 'private key')) throw new UnavailableError(`the dp-server CA key kept in the store is not a PEM private key: ${fix}`);
+      const same = existsSync(caCertFile) && existsSync(caKeyFile) && readFileSync(caCertFile, 'utf8') === certPem && readFileSync(caKeyFile, 'utf8') === keyPem;
+      if (!same) {
+        writeAtomic(caKeyFile, keyPem, 0o600);
+        writeAtomic(caCertFile, certPem, 0o644);
+      }
+      return;
+    }
+    let ca: { certPem: string; keyPem: string };
+    if (existsSync(caCertFile) && existsSync(caKeyFile)) {
+      ca = keptPair(caCertFile, caKeyFile, `restore it from a backup, or delete ${dir} to have a new CA created at the next start (egresses must then trust the new ${caCertFile})`);
+    } else {
+      ca = await createCA({ commonName: `${commonName} CA`, validForMs: TEN_YEARS });
+      writeAtomic(caKeyFile, ca.keyPem, 0o600);
+      writeAtomic(caCertFile, ca.certPem, 0o644);
+    }
+    await store.create({ ...SHARED_DP_CA_KEY, certPem: ca.certPem, keyPem: ca.keyPem });
+  });
 }
 
 /**

@@ -3,10 +3,12 @@
  * what is wrong and what to do, instead of OpenSSL's bare `DECODER routines::unsupported`.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ensureDpServerTls } from '../../../src/control-plane/dp-server/tls.js';
+import { ensureDpServerTls, SHARED_DP_CA_KEY } from '../../../src/control-plane/dp-server/tls.js';
+import { createMemoryStore } from '../../../src/control-plane/store/memory.js';
 import { UnavailableError, UsageError } from '../../../src/core/errors.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -38,5 +40,32 @@ test('dp-server TLS: kept files are reused; a damaged one is refused naming the 
   await assert.rejects(
     ensureDpServerTls(dataDir, [], { certFile: join(dir, 'ca.crt'), keyFile: junk }),
     (err: unknown) => err instanceof UsageError && err.message === `--dp-server-ca-key: ${junk} is not a PEM private key (error:1E08010C:DECODER routines::unsupported): give the PEM file of the CA's private key`,
+  );
+});
+
+test('dp-server TLS with a shared store: the first instance shares its CA, the others take it (no copying of dp-server/)', async (t) => {
+  const store = createMemoryStore();
+  const [a, b] = [tmpDir(t), tmpDir(t)];
+  // An instance that ran alone before: egresses already trust the CA in its data dir.
+  const before = await ensureDpServerTls(a);
+  const first = await ensureDpServerTls(a, [], undefined, store);
+  assert.equal(first.caPem, before.caPem, 'the first instance shares the CA its egresses already trust');
+  const second = await ensureDpServerTls(b, ['cp-2.example'], undefined, store);
+  assert.equal(second.caPem, first.caPem);
+  assert.equal(readFileSync(join(b, 'dp-server', 'ca.crt'), 'utf8'), first.caPem);
+  assert.equal(statSync(join(b, 'dp-server', 'ca.key')).mode & 0o777, 0o600, 'the CA key is written for the owner only');
+  assert.ok(new X509Certificate(second.certPem).verify(new X509Certificate(first.caPem as string).publicKey), "the second instance's certificate is issued by the shared CA");
+  // An instance whose data dir has another CA takes the shared one and reissues its certificate.
+  const c = tmpDir(t);
+  const own = await ensureDpServerTls(c);
+  const third = await ensureDpServerTls(c, [], undefined, store);
+  assert.notEqual(own.caPem, first.caPem);
+  assert.equal(third.caPem, first.caPem);
+  assert.ok(new X509Certificate(third.certPem).verify(new X509Certificate(first.caPem as string).publicKey));
+  // A damaged record in the store is named, with the fix.
+  await store.update({ ...(await store.get(SHARED_DP_CA_KEY)).resource, certPem: 'garbage' });
+  await assert.rejects(
+    ensureDpServerTls(tmpDir(t), [], undefined, store),
+    (err: unknown) => err instanceof UnavailableError && /^the dp-server CA certificate kept in the store is not a PEM certificate \(.*\): delete the store's DpServerCA record to have this instance's CA shared at its next start/.test(err.message),
   );
 });
