@@ -36,7 +36,17 @@ const cleanup = async () => {
   if (postgres) await postgres.stop().catch((err) => console.error(`could not stop the embedded PostgreSQL: ${err?.message ?? err}`));
   postgres = undefined;
 };
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child?.kill(sig));
+// The runner and every process the tests start share one process group (detached), so a
+// timeout or ^C ends all of them, and nothing outlives the run even if a test file crashed
+// before its teardown.
+const killGroup = (sig) => {
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    // the group is gone already
+  }
+};
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child && killGroup(sig));
 
 let code = 1;
 try {
@@ -46,15 +56,16 @@ try {
     console.log(`embedded PostgreSQL on 127.0.0.1:${postgres.port} for this run`);
   }
   // One file at a time, in name order (h-secrets last); every file has its own budgets within the total.
-  child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${TOTAL_LIMIT_MS}`, '--test-reporter=spec', ...args.filter((a) => a.startsWith('-')), ...files], { stdio: 'inherit', env });
+  child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${TOTAL_LIMIT_MS}`, '--test-reporter=spec', ...args.filter((a) => a.startsWith('-')), ...files], { stdio: 'inherit', env, detached: true });
   const limit = setTimeout(() => {
     timedOut = true;
     console.error(`test:reliability: over its ${TOTAL_LIMIT_MS / 60_000} minute limit, stopping`);
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    killGroup('SIGTERM');
+    setTimeout(() => killGroup('SIGKILL'), 10_000).unref();
   }, TOTAL_LIMIT_MS);
   const [c, signal] = await new Promise((resolve) => child.on('exit', (x, s) => resolve([x, s])));
   clearTimeout(limit);
+  killGroup('SIGKILL');
   code = c ?? (signal ? 1 : 1);
   if (timedOut) code = 1;
 } finally {

@@ -85,7 +85,7 @@ describe(PART, () => {
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     }
     record(PART, 'secrets searched for', `${secrets.length} (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')})`);
-    record(PART, 'captured outputs searched', `${files.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+    record(PART, 'captured outputs searched', `${files.length} files, ${Math.round(bytes / 1024)} KiB`);
     record(PART, 'secrets found', 0);
   });
 });
