@@ -5,6 +5,7 @@ import { startCpSession } from '../../../src/egress/cp-session.js';
 import type { EgressSnapshot } from '../../../src/resources/egress-config.js';
 import { startTestControlPlane, type TestControlPlane } from '../../helpers/cp.js';
 import { parsePrometheus, sample, sampleOr0, samples, scrape } from '../../helpers/prom.js';
+import { startGlobal, startZone } from '../zone-sync/harness.js';
 
 const MESH = { type: 'Mesh', name: 'mesh-1', mtls: { enabledBackend: 'ca-1', backends: [{ name: 'ca-1', type: 'builtin' }] }, routing: { zoneEgress: true } };
 
@@ -131,6 +132,18 @@ test('token verifications by result: ok, expired, forged signature, wrong zone',
   assert.equal(sample(m, 'zonectl_cp_token_verifications_total', { scope: 'egress', result: 'signature-invalid' }), 1);
   assert.equal(sample(m, 'zonectl_cp_token_verifications_total', { scope: 'egress', result: 'zone-mismatch' }), 1);
   assert.equal(sample(m, 'zonectl_cp_token_verifications_total', { scope: 'egress', result: 'expired' }), 2);
+});
+
+test('multizone: the global counts connected zones, a zone reports its sync state; both verify cp-scoped tokens', async (t) => {
+  const global = await startGlobal(t);
+  const zone = await startZone(t, global, 'zone-1');
+  const g = await untilMetrics(global, (m) => sample(m, 'zonectl_cp_kds_zones_connected') === 1);
+  assert.equal(sample(g, 'zonectl_cp_token_verifications_total', { scope: 'cp', result: 'ok' }) >= 1, true);
+  const z = await metricsOf(zone);
+  assert.equal(sample(z, 'zonectl_cp_kds_global_sync_state', { state: 'synced' }), 1);
+  assert.equal(samples(z, 'zonectl_cp_kds_global_sync_state').length, 1);
+  await zone.instance.stop();
+  await untilMetrics(global, (m) => sample(m, 'zonectl_cp_kds_zones_connected') === 0);
 });
 
 test('the Prometheus parser of these tests refuses malformed expositions', () => {
