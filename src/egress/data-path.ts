@@ -267,7 +267,7 @@ function onUpstreamConnect(this: net.Socket): void {
   const epStats = c.epStats!;
   release(client);
   up.removeListener('error', onUpstreamError);
-  ctx.metrics.connectedTo(epStats, sni, (performance.now() - c.started) / 1000);
+  ctx.metrics.connectedTo(epStats, c.stats!, (performance.now() - c.started) / 1000);
   epStats.active++;
   epStats.total++;
   ctx.live.add(up);
@@ -361,8 +361,8 @@ export function attachTerminator(ctx: DataPathContext): void {
       tlsSock.removeListener('close', abort);
       up.removeAllListeners('error');
       if (r.origination) up.setNoDelay(true);
-      ctx.metrics.connected(sni, ep, (performance.now() - started) / 1000);
-      const epStats = ctx.metrics.endpointOf(sni, ep);
+      const epStats = ctx.metrics.terminatingEndpoint(stats, sni, ep);
+      ctx.metrics.connectedTo(epStats, stats, (performance.now() - started) / 1000);
       epStats.active++;
       epStats.total++;
       ctx.live.add(up);

@@ -27,6 +27,10 @@ export interface RouteCounters {
   readonly mesh: string;
   /** Connection durations (routed until closed), in DURATION_BUCKETS. */
   readonly duration: BucketCounts;
+  /** Upstream connect latencies, in LATENCY_BUCKETS. */
+  readonly connect: BucketCounts;
+  /** A terminating route's one upstream, resolved at its first connection under the table in force. */
+  endpoint?: EndpointCounters;
 }
 
 /** What a compiled route (route-table.ts) carries for the metrics: its counters, attached once per snapshot. */
@@ -59,7 +63,6 @@ interface BucketCounts {
   sum: number;
   count: number;
 }
-type LatencyHistogram = BucketCounts;
 
 function observe(h: BucketCounts, bounds: number[], v: number): void {
   let i = 0;
@@ -88,7 +91,6 @@ export class EgressMetrics {
   readonly rejected: Record<RejectReason, number> = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
   readonly routes = new Map<string, RouteCounters>();
   readonly endpoints = new Map<string, EndpointCounters>();
-  private readonly latency = new Map<string, LatencyHistogram>();
   private readonly endpointCache = new WeakMap<object, EndpointCounters>();
   /** Permission decisions per route (SNI); `revoked` counts open connections a new policy closed. */
   readonly decisions = new Map<string, Record<PermissionDecision | 'revoked', number>>();
@@ -195,12 +197,12 @@ export class EgressMetrics {
     });
     this.histogram('zonectl_egress_upstream_connect_seconds', 'Upstream connect latency (TCP, plus TLS for originated TLS) by route (SNI)', () => {
       const values: HistogramValue[] = [];
-      for (const [route, h] of this.latency) histogramValues('zonectl_egress_upstream_connect_seconds', LATENCY_BUCKETS, h, { route }, values);
+      for (const [route, r] of this.routes) if (r.connect.count > 0) histogramValues('zonectl_egress_upstream_connect_seconds', LATENCY_BUCKETS, r.connect, { route }, values);
       return values;
     });
     this.histogram('zonectl_egress_connection_duration_seconds', 'Routed connection duration (from routing to close) by route (SNI), route kind and mesh', () => {
       const values: HistogramValue[] = [];
-      for (const [route, r] of this.routes) histogramValues('zonectl_egress_connection_duration_seconds', DURATION_BUCKETS, r.duration, { route, kind: r.kind, mesh: r.mesh }, values);
+      for (const [route, r] of this.routes) if (r.duration.count > 0) histogramValues('zonectl_egress_connection_duration_seconds', DURATION_BUCKETS, r.duration, { route, kind: r.kind, mesh: r.mesh }, values);
       return values;
     });
     // Standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...), as Envoy and
@@ -230,7 +232,6 @@ export class EgressMetrics {
       this.attach(r);
     }
     for (const sni of this.routes.keys()) if (!keep.has(sni)) this.routes.delete(sni);
-    for (const sni of this.latency.keys()) if (!keep.has(sni)) this.latency.delete(sni);
     for (const sni of this.decisions.keys()) if (!keep.has(sni)) this.decisions.delete(sni);
     for (const key of this.endpoints.keys()) if (!keep.has(key.slice(0, key.lastIndexOf('::')))) this.endpoints.delete(key);
   }
@@ -241,9 +242,21 @@ export class EgressMetrics {
     const { sni, mesh } = r.route;
     let c = this.routes.get(sni);
     if (!c || c.kind !== r.kind || c.mesh !== mesh) {
-      c = { active: 0, total: 0, bytesIn: 0, bytesOut: 0, outcomes: { closed: 0, error: 0, 'upstream-connect-failed': 0, drained: 0 }, kind: r.kind, mesh, duration: { counts: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 } };
+      c = {
+        active: 0,
+        total: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+        outcomes: { closed: 0, error: 0, 'upstream-connect-failed': 0, drained: 0 },
+        kind: r.kind,
+        mesh,
+        duration: { counts: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 },
+        connect: { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 },
+      };
       this.routes.set(sni, c);
     }
+    // The new table may point the route elsewhere.
+    c.endpoint = undefined;
     return (r.stats = c);
   }
 
@@ -307,16 +320,15 @@ export class EgressMetrics {
     observe(r.duration, DURATION_BUCKETS, (performance.now() - routedAt) / 1000);
   }
 
-  connected(sni: string, endpoint: string, seconds: number): void {
-    this.connectedTo(this.endpointOf(sni, endpoint), sni, seconds);
+  /** The upstream of a terminating route (`endpoint` = `address:port`), looked up once per route table. */
+  terminatingEndpoint(r: RouteCounters, sni: string, endpoint: string): EndpointCounters {
+    return (r.endpoint ??= this.endpointOf(sni, endpoint));
   }
 
-  /** connected() for a caller that already holds the endpoint's counters (no key building). */
-  connectedTo(e: EndpointCounters, sni: string, seconds: number): void {
+  /** An upstream connect succeeded after `seconds`. */
+  connectedTo(e: EndpointCounters, r: RouteCounters, seconds: number): void {
     e.healthy = true;
-    let h = this.latency.get(sni);
-    if (!h) this.latency.set(sni, (h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    observe(h, LATENCY_BUCKETS, seconds);
+    observe(r.connect, LATENCY_BUCKETS, seconds);
   }
 
   connectFailed(sni: string, endpoint: string): void {
