@@ -15,7 +15,7 @@ import tls from 'node:tls';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { eventually, freePort, spawnZonectl, type Proc } from './processes.js';
-import { ok, sidecar, writeCliConfig } from './user.js';
+import { MESH_YAML, ok, sidecar, writeCliConfig } from './user.js';
 
 const MESH = 'default';
 
@@ -72,16 +72,7 @@ async function localServers(t: TestContext, cp: Cp, dir: string) {
 }
 
 function manifests(backendPort: number, externalPort: number): string {
-  return `type: Mesh
-name: ${MESH}
-mtls:
-  enabledBackend: ca-1
-  backends:
-  - name: ca-1
-    type: builtin
-routing:
-  zoneEgress: true
----
+  return `${MESH_YAML}---
 type: ZoneIngress
 name: zoneingress-zone-2
 zone: zone-2

@@ -17,7 +17,7 @@ import tls from 'node:tls';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { eventually, freePort, spawnZonectl, type Proc } from './processes.js';
-import { ok, sidecar, writeCliConfig } from './user.js';
+import { MESH_YAML, ok, sidecar, writeCliConfig } from './user.js';
 
 const OUTAGE_MS = Number(process.env.ZONECTL_E2E_GLOBAL_OUTAGE_S ?? 10) * 1000;
 
@@ -43,17 +43,6 @@ async function sidecarReply(port: number, sni: string, id: { cert: string; key: 
   return (await sidecar(port, sni, id, payload)).reply;
 }
 
-const MESH = `type: Mesh
-name: default
-mtls:
-  enabledBackend: ca-1
-  backends:
-  - name: ca-1
-    type: builtin
-routing:
-  zoneEgress: true
-`;
-
 describe('multizone with separate processes', { concurrency: false }, () => {
   test('global and two zones: sync, cross-zone routing through the egress, global outage and restart', async (t) => {
     const dir = tmpDir(t, 'zonectl-mz-');
@@ -75,13 +64,13 @@ describe('multizone with separate processes', { concurrency: false }, () => {
     const [z1, z2] = [zones['zone-1'], zones['zone-2']];
 
     // Applied on the global, read-only on the zones.
-    await ok(global, ['apply', '-f', '-'], MESH);
+    await ok(global, ['apply', '-f', '-'], MESH_YAML);
     await ok(global, ['apply', '-f', '-'], 'type: ExternalService\nmesh: default\nname: httpbin\nnetworking:\n  address: 127.0.0.1:9\ntags:\n  kuma.io/service: httpbin\n');
     await ok(global, ['apply', '-f', '-'], 'type: MeshTrafficPermission\nmesh: default\nname: allow-web\nspec:\n  targetRef:\n    kind: Mesh\n  from:\n  - targetRef:\n      kind: MeshSubset\n      tags:\n        kuma.io/service: web\n    default:\n      action: Allow\n');
     for (const z of [z1, z2]) {
       await eventually('the mesh, external service and policy in the zone', async () => (await json(`${z.url}/meshes/default/external-services/httpbin`)).status === 200 && (await json(`${z.url}/meshes/default/meshtrafficpermissions/allow-web`)).status === 200);
     }
-    const refused = await runCli(['apply', '-f', '-'], { env: z1.env, stdin: MESH.replace('name: default', 'name: other') });
+    const refused = await runCli(['apply', '-f', '-'], { env: z1.env, stdin: MESH_YAML.replace('name: default', 'name: other') });
     assert.equal(refused.code, 3);
     assert.match(refused.stderr, /On zone control plane you can only modify zone resources with 'kumactl apply' or via the HTTP API\. You can still use 'kumactl' or the HTTP API to modify the rest of the resource on the global control plane\./);
     const mint = await runCli(['generate', 'zone-token', '--zone', 'zone-1', '--scope', 'egress', '--valid-for', '1h'], { env: z1.env });

@@ -8,6 +8,18 @@ import { writeFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { runCli } from '../helpers/cli.js';
 
+/** Mesh `default` as the egress needs it: builtin mTLS and `routing.zoneEgress: true`. */
+export const MESH_YAML = `type: Mesh
+name: default
+mtls:
+  enabledBackend: ca-1
+  backends:
+  - name: ca-1
+    type: builtin
+routing:
+  zoneEgress: true
+`;
+
 /** Writes a config whose current context is control plane `name` at `url`; returns the env that selects it. */
 export function writeCliConfig(configFile: string, name: string, url: string, home: string): Record<string, string> {
   writeFileSync(configFile, `controlPlanes:\n- name: ${name}\n  coordinates:\n    apiServer:\n      url: ${url}\ncontexts:\n- name: ${name}\n  controlPlane: ${name}\ncurrentContext: ${name}\n`, { mode: 0o600 });
