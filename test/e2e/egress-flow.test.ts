@@ -11,11 +11,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import tls from 'node:tls';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { eventually, freePort, spawnZonectl, type Proc } from './processes.js';
-import { MESH_YAML, ok, sidecar, writeCliConfig } from './user.js';
+import { MESH_YAML, ok, sidecar, startBackend, writeCliConfig } from './user.js';
 
 const MESH = 'default';
 
@@ -51,24 +50,15 @@ async function startEgressProc(t: TestContext, cp: Cp, dir: string, name: string
 }
 
 async function localServers(t: TestContext, cp: Cp, dir: string) {
-  // The zone-2 service behind its ingress: TLS with a server certificate from the mesh CA.
-  await ok(cp, ['generate', 'tls-certificate', '--type', 'server', '--mesh', MESH, '--tag', 'kuma.io/service=backend', '--cert-file', join(dir, 'backend.crt'), '--key-file', join(dir, 'backend.key')]);
-  const backend = tls.createServer({ cert: readFileSync(join(dir, 'backend.crt')), key: readFileSync(join(dir, 'backend.key')) }, (s) => {
-    s.on('error', () => s.destroy());
-    s.write('backend: ');
-    s.pipe(s);
-  });
-  backend.listen(0, '127.0.0.1');
-  await once(backend, 'listening');
+  const backendPort = await startBackend(t, cp, dir, MESH);
   const external = http.createServer((req, res) => res.end(`external saw ${req.method} ${req.url}`));
   external.listen(0, '127.0.0.1');
   await once(external, 'listening');
   t.after(() => {
-    backend.close();
     external.close();
     external.closeAllConnections();
   });
-  return { backendPort: (backend.address() as AddressInfo).port, externalPort: (external.address() as AddressInfo).port };
+  return { backendPort, externalPort: (external.address() as AddressInfo).port };
 }
 
 function manifests(backendPort: number, externalPort: number): string {

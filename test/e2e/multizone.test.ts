@@ -8,16 +8,13 @@
  * acceptance run uses 30).
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import tls from 'node:tls';
 import { runCli } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { eventually, freePort, spawnZonectl, type Proc } from './processes.js';
-import { MESH_YAML, ok, sidecar, writeCliConfig } from './user.js';
+import { MESH_YAML, ok, sidecar, startBackend, writeCliConfig } from './user.js';
 
 const OUTAGE_MS = Number(process.env.ZONECTL_E2E_GLOBAL_OUTAGE_S ?? 10) * 1000;
 
@@ -78,16 +75,7 @@ describe('multizone with separate processes', { concurrency: false }, () => {
     assert.match(mint.stderr, /zone tokens are minted on the global control plane\. Run 'zonectl generate zone-token --zone zone-1 --scope egress --valid-for 720h' against the global/);
 
     // zone-2: a TLS service with a certificate from the (global) mesh CA, behind a ZoneIngress.
-    await ok(z2, ['generate', 'tls-certificate', '--type', 'server', '--mesh', 'default', '--tag', 'kuma.io/service=backend', '--cert-file', join(dir, 'backend.crt'), '--key-file', join(dir, 'backend.key')]);
-    const backend = tls.createServer({ cert: readFileSync(join(dir, 'backend.crt')), key: readFileSync(join(dir, 'backend.key')) }, (s) => {
-      s.on('error', () => s.destroy());
-      s.write('backend: ');
-      s.pipe(s);
-    });
-    backend.listen(0, '127.0.0.1');
-    await once(backend, 'listening');
-    t.after(() => backend.close());
-    const backendPort = (backend.address() as AddressInfo).port;
+    const backendPort = await startBackend(t, z2, dir);
     const ingress = `type: ZoneIngress\nname: ingress\nnetworking:\n  address: 127.0.0.1\n  port: ${backendPort}\n  advertisedAddress: 127.0.0.1\n  advertisedPort: ${backendPort}\navailableServices:\n- mesh: default\n  instances: 1\n  tags:\n    kuma.io/service: backend\n`;
     await ok(z2, ['apply', '-f', '-'], ingress);
     const applied = Date.now();

@@ -4,7 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import tls from 'node:tls';
 import { runCli } from '../helpers/cli.js';
 
@@ -43,4 +46,21 @@ export async function sidecar(port: number, sni: string, id: { cert: string; key
   socket.setEncoding('utf8').on('data', (d: string) => (reply += d));
   await once(socket, 'close');
   return { peer, reply };
+}
+
+/**
+ * The zone-2 service behind its ingress: a TLS echo (`backend: ` + what it reads) with a server
+ * certificate for kuma.io/service=backend that `cp`'s mesh CA issues through the CLI; its port.
+ */
+export async function startBackend(t: Pick<TestContext, 'after'>, cp: { env: Record<string, string> }, dir: string, mesh = 'default'): Promise<number> {
+  await ok(cp, ['generate', 'tls-certificate', '--type', 'server', '--mesh', mesh, '--tag', 'kuma.io/service=backend', '--cert-file', join(dir, 'backend.crt'), '--key-file', join(dir, 'backend.key')]);
+  const backend = tls.createServer({ cert: readFileSync(join(dir, 'backend.crt')), key: readFileSync(join(dir, 'backend.key')) }, (s) => {
+    s.on('error', () => s.destroy());
+    s.write('backend: ');
+    s.pipe(s);
+  });
+  backend.listen(0, '127.0.0.1');
+  await once(backend, 'listening');
+  t.after(() => backend.close());
+  return (backend.address() as AddressInfo).port;
 }
