@@ -44,13 +44,38 @@ const FLUSH_BYTES = 64 * 1024;
 
 const withNewline = (line: string) => (line.endsWith('\n') ? line : `${line}\n`);
 
+/** Complete lines queued per destination; `due` is called FLUSH_MS after the first, or at FLUSH_BYTES. */
+class LineBatches {
+  private readonly pending = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly due: () => void) {}
+
+  add(destination: string, data: string): void {
+    const now = (this.pending.get(destination) ?? '') + data;
+    this.pending.set(destination, now);
+    if (now.length >= FLUSH_BYTES) this.due();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.due(), FLUSH_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Everything queued, by destination; the queue is empty afterwards. */
+  take(): Array<[string, string]> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const out = [...this.pending];
+    this.pending.clear();
+    return out;
+  }
+}
+
 /** Writes chunks of complete lines to destinations of this process, one stream per destination. */
 export class LineWriters {
   private readonly files = new Map<string, WriteStream>();
-  /** Lines of sinks() not written yet: one write per destination and event-loop turn. */
-  private readonly pending = new Map<string, string>();
-  private scheduled = false;
-  private timer?: NodeJS.Timeout;
+  /** Lines of sinks() not written yet. */
+  private readonly batches = new LineBatches(() => this.flush());
 
   /** `data` is one or more complete lines; it goes out in one write. */
   write(destination: string, data: string): void {
@@ -85,26 +110,11 @@ export class LineWriters {
    * turn is most of an access log's cost.
    */
   sinks(): LineSinks {
-    return (destination) => ({ write: (line) => this.queue(destination, withNewline(line)) });
-  }
-
-  private queue(destination: string, data: string): void {
-    const before = this.pending.get(destination);
-    const now = before === undefined ? data : before + data;
-    this.pending.set(destination, now);
-    if (now.length >= FLUSH_BYTES) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
-      this.timer.unref();
-    }
+    return (destination) => ({ write: (line) => this.batches.add(destination, withNewline(line)) });
   }
 
   private flush(): void {
-    this.scheduled = false;
-    clearTimeout(this.timer);
-    for (const [destination, data] of this.pending) this.write(destination, data);
-    this.pending.clear();
+    for (const [destination, data] of this.batches.take()) this.write(destination, data);
   }
 
   async close(): Promise<void> {
@@ -119,43 +129,27 @@ export class LineWriters {
  * FLUSH_MS (or at FLUSH_BYTES): one IPC message per destination then, not one per line or turn.
  */
 export class IpcLineSinks {
-  private readonly pending = new Map<string, string>();
-  private scheduled = false;
-  private timer?: NodeJS.Timeout;
+  private readonly batches = new LineBatches(() => this.flush());
 
   constructor(private readonly send: (m: LinesMessage, done?: () => void) => void) {}
 
   sinks(): LineSinks {
-    return (destination) => ({ write: (line) => this.queue(destination, withNewline(line)) });
+    return (destination) => ({ write: (line) => this.batches.add(destination, withNewline(line)) });
   }
 
   /** A stream-like object for pino (which writes one whole line per call). */
   stream(destination: string): { write(s: string): boolean } {
     return {
       write: (s: string) => {
-        this.queue(destination, s);
+        this.batches.add(destination, s);
         return true;
       },
     };
   }
 
-  private queue(destination: string, data: string): void {
-    const now = (this.pending.get(destination) ?? '') + data;
-    this.pending.set(destination, now);
-    if (now.length >= FLUSH_BYTES) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
-      this.timer.unref();
-    }
-  }
-
   /** Sends what is queued; `done` runs once the last message is handed to the channel. */
   flush(done?: () => void): void {
-    this.scheduled = false;
-    clearTimeout(this.timer);
-    const batches = [...this.pending];
-    this.pending.clear();
+    const batches = this.batches.take();
     if (batches.length === 0) return done?.();
     batches.forEach(([destination, data], i) => this.send({ t: 'lines', destination, data }, i === batches.length - 1 ? done : undefined));
   }
