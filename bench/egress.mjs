@@ -189,12 +189,17 @@ await waitPort(zPort);
 // connrate phase measures it too, so zonectl's own per-connection cost is told from Node's.
 const naive = pinned(PROXY_CPU, process.execPath, [join(root, 'bench', 'egress', 'naive-relay.mjs'), '0', String(ports.echo1)]);
 const naivePort = (await firstLine(naive)).port;
+// The same relay on libuv's TCP handles below net.Socket (bench/egress/raw-relay.mjs): what a Node
+// relay costs without net.Socket's stream machinery.
+const raw = pinned(PROXY_CPU, process.execPath, [join(root, 'bench', 'egress', 'raw-relay.mjs'), '0', String(ports.echo1)]);
+const rawPort = (await firstLine(raw)).port;
 
 const targets = {
   direct: { port: (k) => ports[k], pid: undefined },
   nginx: { port: () => nginxPort, tlsPort: nginxTlsPort, pid: nginxWorkerPid },
   zonectl: { port: () => zPort, tlsPort: zPort, pid: zonectl.pid },
   'node-relay': { port: () => naivePort, pid: naive.pid },
+  'raw-relay': { port: () => rawPort, pid: raw.pid },
 };
 const tlsOpts = { ca: ca.certPem, cert: clientCert.certPem, key: clientCert.keyPem };
 log(`backends ${JSON.stringify(ports)}; nginx worker pid ${nginxWorkerPid}; zonectl pid ${zonectl.pid}; ${ROUNDS} rounds x ${SECONDS}s`);
@@ -218,7 +223,7 @@ const push = (phase, target, v) => (results[phase][target] ??= []).push(v);
 // connections, and /proc's CPU counts V8's compiler threads, so an unwarmed zonectl pays its JIT in
 // the first round's CPU per connection (nginx has nothing to warm).
 if (PHASES.has('connrate') || PHASES.has('latency')) {
-  for (const t of ['nginx', 'zonectl', 'node-relay']) await runClient({ mode: 'connrate', port: targets[t].port('echo1'), sni: SNI.echo1, seconds: 2, concurrency: 50 });
+  for (const t of ['nginx', 'zonectl', 'node-relay', 'raw-relay']) await runClient({ mode: 'connrate', port: targets[t].port('echo1'), sni: SNI.echo1, seconds: 2, concurrency: 50 });
 }
 for (let round = 1; round <= ROUNDS; round++) {
   for (const t of PHASES.has('bulk') ? ['direct', 'nginx', 'zonectl'] : []) {
@@ -226,7 +231,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     push('bulk', t, { gibps: r.bytes / r.secs / 2 ** 30, cpuPerGiB: r.cpu === undefined ? undefined : r.cpu / (r.bytes / 2 ** 30) });
     log(`round ${round} bulk      ${t.padEnd(8)} ${(r.bytes / r.secs / 2 ** 30).toFixed(2)} GiB/s${r.cpu !== undefined ? `, proxy CPU ${(r.cpu / (r.bytes / 2 ** 30)).toFixed(3)} s/GiB` : ''}`);
   }
-  for (const t of PHASES.has('connrate') ? ['direct', 'nginx', 'zonectl', 'node-relay'] : []) {
+  for (const t of PHASES.has('connrate') ? ['direct', 'nginx', 'zonectl', 'node-relay', 'raw-relay'] : []) {
     const r = await measure(t, (x) => runClient({ mode: 'connrate', port: x.port('echo1'), sni: SNI.echo1, seconds: SECONDS, concurrency: 50 }));
     const us = (s) => (s / r.done) * 1e6;
     push('connrate', t, { cps: r.done / r.secs, cpuPerConnUs: r.cpu === undefined ? undefined : us(r.cpu), sysPerConnUs: r.sys === undefined ? undefined : us(r.sys), failed: r.failed, p50: r.p50, p99: r.p99 });
@@ -390,6 +395,7 @@ const lines = [
   `new connections/s, 50 clients: direct ${m('connrate', 'direct', 'cps').toFixed(0)}, nginx ${cpsN.toFixed(0)}, zonectl ${cpsZ.toFixed(0)}  -> ${ratio(cpsZ, cpsN)}x nginx (target >= 0.9)`,
   `  proxy CPU per connection: nginx ${ccN.toFixed(1)} us, zonectl ${ccZ.toFixed(1)} us  -> ${ratio(ccZ, ccN)}x nginx (target <= 1.5)`,
   `    user/kernel: nginx ${(ccN - m('connrate', 'nginx', 'sysPerConnUs')).toFixed(1)}/${m('connrate', 'nginx', 'sysPerConnUs').toFixed(1)} us, zonectl ${(ccZ - m('connrate', 'zonectl', 'sysPerConnUs')).toFixed(1)}/${m('connrate', 'zonectl', 'sysPerConnUs').toFixed(1)} us; Node floor (bench/egress/naive-relay.mjs, pipe() both ways, no routing): ${m('connrate', 'node-relay', 'cps').toFixed(0)} conn/s, ${m('connrate', 'node-relay', 'cpuPerConnUs').toFixed(1)} us/conn -> zonectl = ${ratio(ccZ, m('connrate', 'node-relay', 'cpuPerConnUs'))}x the Node floor`,
+  `    below net.Socket (bench/egress/raw-relay.mjs, the same relay on libuv TCP handles): ${m('connrate', 'raw-relay', 'cps').toFixed(0)} conn/s (${ratio(m('connrate', 'raw-relay', 'cps'), cpsN)}x nginx), ${m('connrate', 'raw-relay', 'cpuPerConnUs').toFixed(1)} us/conn (user ${(m('connrate', 'raw-relay', 'cpuPerConnUs') - m('connrate', 'raw-relay', 'sysPerConnUs')).toFixed(1)}, kernel ${m('connrate', 'raw-relay', 'sysPerConnUs').toFixed(1)}) -> ${ratio(m('connrate', 'raw-relay', 'cpuPerConnUs'), ccN)}x nginx, ${ratio(m('connrate', 'raw-relay', 'cpuPerConnUs'), m('connrate', 'node-relay', 'cpuPerConnUs'))}x the Node floor; set-up p99 ${m('connrate', 'raw-relay', 'p99').toFixed(2)} ms`,
   `  new-connection set-up (connect to first byte), 50 clients: p50 direct ${m('connrate', 'direct', 'p50').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p50').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p50').toFixed(2)} ms; p99 direct ${m('connrate', 'direct', 'p99').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p99').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p99').toFixed(2)} ms  -> p99 ${ratio(m('connrate', 'zonectl', 'p99'), m('connrate', 'nginx', 'p99'))}x nginx (target <= 1.2)`,
   `64-byte echo p99: direct ${p99D.toFixed(1)} us, nginx ${p99N.toFixed(1)} us, zonectl ${p99Z.toFixed(1)} us  -> zonectl - nginx = ${(p99Z - p99N).toFixed(1)} us (target <= 30); added over direct: nginx ${(p99N - p99D).toFixed(1)}, zonectl ${(p99Z - p99D).toFixed(1)} us`,
   `  p50: direct ${m('latency', 'direct', 'p50').toFixed(1)}, nginx ${m('latency', 'nginx', 'p50').toFixed(1)}, zonectl ${m('latency', 'zonectl', 'p50').toFixed(1)} us`,
@@ -408,6 +414,7 @@ const lines = [
 console.log(lines.join('\n'));
 zonectl.kill('SIGTERM');
 naive.kill();
+raw.kill();
 nginx.kill('SIGQUIT');
 backend.kill();
 await new Promise((r) => zonectl.once('exit', r));
