@@ -56,7 +56,13 @@ class ConnState {
 }
 
 const kState = Symbol('zonectl.accessLog');
-type Tagged = { [kState]?: ConnState; _parent?: net.Socket };
+type Tagged = { [kState]?: ConnState; _parent?: Peer };
+
+/** A logged connection: a net.Socket, a TLSSocket, or handle-relay.ts's connection on raw handles. */
+export interface Peer {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+}
 
 /** Drops of one rejection reason since the last summary. */
 interface Bucket {
@@ -142,8 +148,13 @@ export class AccessLog {
   }
 
   /** A socket was accepted (called only when `on`): its start and peer, read while it is open. */
-  accepted(sock: net.Socket): void {
+  accepted(sock: Peer): void {
     (sock as Tagged)[kState] = new ConnState(performance.now(), address(sock.remoteAddress, sock.remotePort));
+  }
+
+  /** The connection `from` goes on as the socket `to` (a raw handle wrapped for node:tls): same start, same peer. */
+  handOver(from: Peer, to: net.Socket): void {
+    (to as Tagged)[kState] = (from as Tagged)[kState];
   }
 
   /** Whether connections of this route are logged. */
@@ -162,7 +173,7 @@ export class AccessLog {
   }
 
   /** A routed connection ended (called only when `on`); `upstream` is the endpoint of a passthrough one. */
-  finished(sock: net.Socket | tls.TLSSocket, route: { kind: 'passthrough' | 'terminating'; mesh: string } | undefined, sni: string, outcome: string, bytesIn: number, bytesOut: number, upstream?: string): void {
+  finished(sock: Peer, route: { kind: 'passthrough' | 'terminating'; mesh: string } | undefined, sni: string, outcome: string, bytesIn: number, bytesOut: number, upstream?: string): void {
     const backends = this.routes.get(sni) ?? this.other;
     if (backends.length === 0) return;
     const st = stateOf(sock);
@@ -191,7 +202,7 @@ export class AccessLog {
    * client certificate or a denial on a terminating route) the line goes to that route's
    * backends, otherwise to the unrouted ones.
    */
-  rejected(sock: net.Socket | tls.TLSSocket, reason: string, sni?: string, route?: { kind: 'passthrough' | 'terminating'; mesh: string }, detail?: { san?: string; decision?: Decision }): void {
+  rejected(sock: Peer, reason: string, sni?: string, route?: { kind: 'passthrough' | 'terminating'; mesh: string }, detail?: { san?: string; decision?: Decision }): void {
     const backends = route && sni !== undefined ? (this.routes.get(sni) ?? this.other) : this.unrouted;
     if (backends.length === 0) return;
     if (!this.take(reason, backends)) return;
@@ -288,11 +299,10 @@ function address(a: string | undefined, p: number | undefined): string {
 }
 
 /** The state of the accepted socket (node:tls wraps it as `_parent`); a fallback when logging started after the accept. */
-function stateOf(s: net.Socket | tls.TLSSocket): ConnState {
-  const t = s as unknown as Tagged;
-  const raw = (t._parent ?? s) as unknown as Tagged;
+function stateOf(s: Peer): ConnState {
+  const raw = ((s as Tagged)._parent ?? s) as Peer & Tagged;
   let st = raw[kState];
-  if (!st) raw[kState] = st = new ConnState(performance.now(), address((raw as unknown as net.Socket).remoteAddress, (raw as unknown as net.Socket).remotePort));
+  if (!st) raw[kState] = st = new ConnState(performance.now(), address(raw.remoteAddress, raw.remotePort));
   return st;
 }
 

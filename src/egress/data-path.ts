@@ -15,6 +15,11 @@ import { relay, UpstreamReader } from './relay.js';
 import { pickEndpoint, type CompiledPassthrough, type RouteTable } from './route-table.js';
 import type { UpstreamTimers } from './upstream-timers.js';
 
+/** What drain and close need of an accepted connection. */
+export interface Closable {
+  destroy(): void;
+}
+
 export interface DataPathContext {
   /** The route table in force (undefined before the first snapshot). */
   table(): RouteTable | undefined;
@@ -24,8 +29,10 @@ export interface DataPathContext {
   /** The terminating TLS server (not listening; fed with 'connection' events). */
   terminator: tls.Server;
   random: () => number;
-  /** Upstream and TLS sockets, for drain and close (accepted sockets are tracked by the listener). */
+  /** Upstream and TLS sockets, for drain and close (accepted sockets are in `accepted`). */
   live: Set<net.Socket | tls.TLSSocket>;
+  /** Accepted connections not closed yet (net.Sockets, or handle-relay.ts's), for drain and close. */
+  accepted: { add(c: Closable): void; delete(c: Closable): void };
   /** Set when drain time ran out: connections closed from then on count as `drained`. */
   forceClosed: boolean;
   /** ClientHello deadlines (`new HelloDeadlines(clientHelloTimeoutMs)`). */
@@ -74,9 +81,19 @@ class PendingConn {
     readonly client: net.Socket,
     readonly deadline: number,
   ) {}
+  helloTimeout(): void {
+    reject(this, 'timeout');
+  }
 }
 type Tagged = { [kConn]: PendingConn };
 const connOf = (s: net.Socket): PendingConn => (s as unknown as Tagged)[kConn];
+
+/** A connection reading its ClientHello (of either data path). */
+export interface HelloWaiter {
+  readonly deadline: number;
+  /** The deadline passed: reject the connection as `timeout`. */
+  helloTimeout(): void;
+}
 
 /**
  * ClientHello deadlines of one listener. Every connection has the same timeout, so instead of a
@@ -85,18 +102,18 @@ const connOf = (s: net.Socket): PendingConn => (s as unknown as Tagged)[kConn];
  * fires at most one tick late; the timer is armed only while some connection waits, and unref'd.
  */
 export class HelloDeadlines {
-  private readonly waiting = new Set<PendingConn>();
+  private readonly waiting = new Set<HelloWaiter>();
   private timer: NodeJS.Timeout | undefined;
   private readonly tick: number;
   constructor(readonly timeoutMs: number) {
     // 1/10 of the timeout, between 10 ms and 500 ms: a 5 s timeout fires within 5.0-5.5 s.
     this.tick = Math.min(500, Math.max(10, Math.floor(timeoutMs / 10)));
   }
-  add(c: PendingConn): void {
+  add(c: HelloWaiter): void {
     this.waiting.add(c);
     if (!this.timer) this.arm();
   }
-  delete(c: PendingConn): void {
+  delete(c: HelloWaiter): void {
     this.waiting.delete(c);
   }
   private arm(): void {
@@ -106,7 +123,7 @@ export class HelloDeadlines {
   private sweep(): void {
     this.timer = undefined;
     const now = performance.now();
-    for (const c of this.waiting) if (c.deadline <= now) reject(c, 'timeout');
+    for (const c of this.waiting) if (c.deadline <= now) c.helloTimeout();
     if (this.waiting.size > 0) this.arm();
   }
 }

@@ -12,12 +12,14 @@ import type { AccessLogBackend, EgressSnapshot, UpstreamSettings } from '../reso
 import { AccessLog, type RejectionLimit } from './access-log.js';
 import { unknownOperators } from './access-log-format.js';
 import { createAdminServer, type AdminSource, type ReadyState } from './admin.js';
-import { attachTerminator, HelloDeadlines, onConnection, type DataPathContext } from './data-path.js';
+import { attachTerminator, HelloDeadlines, onConnection, type Closable, type DataPathContext } from './data-path.js';
+import { handleAcceptor } from './handle-relay.js';
 import { LineWriters, type LineSinks } from './lines.js';
 import { revokeDenied } from './enforce.js';
 import { EgressMetrics, REJECT_REASONS, type RejectReason, type RouteCounters } from './metrics.js';
 import { compileSnapshot, type RouteTable } from './route-table.js';
 import { UPSTREAM_DEFAULTS, UpstreamTimers, type ResolvedUpstreamSettings } from './upstream-timers.js';
+import { loadUv, type TcpHandle } from './uv.js';
 
 export interface EgressOptions {
   /** Listener address (ZoneEgress `networking.address`); default 127.0.0.1 (every interface only when asked). */
@@ -56,6 +58,12 @@ export interface EgressOptions {
   accessLog?: AccessLogBackend[];
   /** Rejection lines allowed per reason (tests lower it). */
   accessLogLimit?: RejectionLimit;
+  /**
+   * Accept, read ClientHellos and relay passthrough routes on libuv's TCP handles below
+   * net.Socket (handle-relay.ts; default true); false keeps every connection on net.Socket.
+   * Without the bindings it needs, the egress warns and uses net.Socket.
+   */
+  rawHandles?: boolean;
 }
 
 /** `skipped`: with `partial`, the identities and routes left out (field path: reason). */
@@ -126,6 +134,22 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
       resolve((server.address() as net.AddressInfo).port);
     });
   });
+}
+
+/**
+ * Takes over the listener's accepts for the raw-handle data path (handle-relay.ts); with workers
+ * the listening handle is shared, and each process takes over its own. Returns the path in use.
+ */
+function useHandles(listener: net.Server, ctx: DataPathContext, log: Logger): string {
+  const uv = loadUv();
+  const handle = (listener as unknown as { _handle?: TcpHandle | null })._handle;
+  const why = typeof uv === 'string' ? uv : typeof handle?.onconnection !== 'function' ? 'the listener has no libuv handle' : undefined;
+  if (why !== undefined || typeof uv === 'string') {
+    log.warn({ reason: why }, 'relaying on net.Socket: libuv TCP handles are not usable here (more CPU per connection)');
+    return 'net.Socket';
+  }
+  handle!.onconnection = handleAcceptor(ctx, uv);
+  return 'libuv handles';
 }
 
 export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
@@ -209,14 +233,23 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     upstream: new UpstreamTimers(() => upstreamSettings),
     lines,
     access,
+    accepted: {
+      add: (c) => pending.add(c),
+      delete: (c) => {
+        pending.delete(c);
+        if (pending.size === 0) onIdle?.();
+      },
+    },
   };
   attachTerminator(ctx);
 
-  // Every accepted socket, routed or not, so close() and drain leave nothing behind.
-  const pending = new Set<net.Socket>();
+  // Every accepted connection, routed or not, so close() and drain leave nothing behind.
+  const pending = new Set<Closable>();
+  /** Set while draining: called when the last accepted connection closed. */
+  let onIdle: (() => void) | undefined;
   // One shared listener rather than a closure per connection ('close' fires once).
   const forget = function (this: net.Socket) {
-    pending.delete(this);
+    ctx.accepted.delete(this);
   };
   const listener = net.createServer({ allowHalfOpen: true, noDelay: true }, (sock) => {
     pending.add(sock);
@@ -235,8 +268,9 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     admin?.close();
     throw err;
   }
-  if (admin) log.info({ address, port, adminAddress, adminPort }, 'egress listening');
-  else log.debug({ address, port }, 'egress worker listening');
+  const dataPath = opts.rawHandles === false ? 'net.Socket' : useHandles(listener, ctx, log);
+  if (admin) log.info({ address, port, adminAddress, adminPort, dataPath }, 'egress listening');
+  else log.debug({ address, port, dataPath }, 'egress worker listening');
 
   const destroyAll = () => {
     for (const s of pending) s.destroy();
@@ -258,18 +292,22 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     (drained ??= (async () => {
       draining = true;
       log.info({ drainTimeMs, connections: pending.size }, 'draining: stopped accepting');
-      // net.Server.close() stops accepting now and calls back once every accepted socket closed.
-      await new Promise<void>((resolve) => {
-        const deadline = setTimeout(() => {
-          ctx.forceClosed = true;
-          log.info({ connections: pending.size }, 'drain time over: closing the remaining connections');
-          destroyAll();
-        }, drainTimeMs);
-        listener.close(() => {
-          clearTimeout(deadline);
-          resolve();
+      // Stop accepting now; done once every accepted connection closed (net.Server.close()'s
+      // callback would not wait for those accepted on raw handles: the server does not count them).
+      listener.close();
+      if (pending.size > 0) {
+        await new Promise<void>((resolve) => {
+          const deadline = setTimeout(() => {
+            ctx.forceClosed = true;
+            log.info({ connections: pending.size }, 'drain time over: closing the remaining connections');
+            destroyAll();
+          }, drainTimeMs);
+          onIdle = () => {
+            clearTimeout(deadline);
+            resolve();
+          };
         });
-      });
+      }
       await closeAdmin();
       access.close();
       await ownLines.close();

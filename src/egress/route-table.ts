@@ -15,6 +15,8 @@ import { checkPermissions, compilePermissions, RouteAuthz } from './permissions.
 export interface CompiledEndpoint extends WeightedEndpoint {
   /** `address:port`, the endpoint's name in stats. */
   key: string;
+  /** 4 or 6 for an IP address, 0 for a host name (resolved per connection). */
+  family: number;
 }
 
 export interface CompiledPassthrough {
@@ -115,7 +117,7 @@ function compilePassthrough(p: Problems, path: string, r: PassthroughRoute): Com
     if (typeof e.weight !== 'number' || !Number.isFinite(e.weight) || e.weight <= 0) p.add(`${ep}.weight`, 'must be a number > 0 (the instances behind that ingress)');
     total += e.weight;
     cumulative.push(total);
-    endpoints.push({ ...e, key: `${e.address}:${e.port}` });
+    endpoints.push({ ...e, key: `${e.address}:${e.port}`, family: isIP(e.address) });
   });
   return { kind: 'passthrough', route: r, endpoints, cumulative, totalWeight: total };
 }

@@ -10,7 +10,6 @@
  * - TCP keepalive on both sockets of a relayed connection, when `tcpKeepaliveMs` > 0.
  * One sweep per kind walks the sockets in it; a deadline fires at most one tick (1/10) late.
  */
-import type net from 'node:net';
 import type { UpstreamSettings } from '../resources/egress-config.js';
 
 export type ResolvedUpstreamSettings = Required<UpstreamSettings>;
@@ -53,15 +52,27 @@ class Sweep<T> {
   }
 }
 
+/**
+ * What the sweeps use of an upstream: a net.Socket, or handle-relay.ts's connection (which stands
+ * for both of its sides: its destroy() closes both, its setKeepAlive() sets both).
+ */
+export interface TimedSocket {
+  readonly destroyed: boolean;
+  destroy(err?: Error): void;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  setKeepAlive(enable: boolean, delayMs: number): unknown;
+}
+
 interface Connecting {
-  sock: net.Socket;
+  sock: TimedSocket;
   deadline: number;
   timeoutMs: number;
 }
 
 interface Relayed {
-  up: net.Socket;
-  client: net.Socket;
+  up: TimedSocket;
+  client: TimedSocket | undefined;
   /** bytesRead + bytesWritten of the upstream at the last change seen. */
   bytes: number;
   since: number;
@@ -86,7 +97,7 @@ export class UpstreamTimers {
   private readonly idle = new Sweep<Relayed>(
     () => tick(this.settings().idleTimeoutMs, 10, 30_000),
     (r, now) => {
-      if (r.up.destroyed && r.client.destroyed) return true;
+      if (r.up.destroyed && (r.client?.destroyed ?? true)) return true;
       const limit = this.settings().idleTimeoutMs;
       if (limit <= 0) return true;
       const bytes = r.up.bytesRead + r.up.bytesWritten;
@@ -97,7 +108,7 @@ export class UpstreamTimers {
       }
       if (now - r.since < limit) return false;
       r.up.destroy();
-      r.client.destroy();
+      r.client?.destroy();
       return true;
     },
   );
@@ -105,7 +116,7 @@ export class UpstreamTimers {
   constructor(readonly settings: () => ResolvedUpstreamSettings) {}
 
   /** Call right after net.connect()/tls.connect(): the connect deadline starts now. */
-  connecting(sock: net.Socket): void {
+  connecting(sock: TimedSocket): void {
     const timeoutMs = this.settings().connectTimeoutMs;
     if (timeoutMs <= 0) return;
     const c: Connecting = { sock, deadline: performance.now() + timeoutMs, timeoutMs };
@@ -113,8 +124,11 @@ export class UpstreamTimers {
     this.connects.add(c);
   }
 
-  /** Call once the upstream is connected (and, for TLS, handshaken) and about to be relayed. */
-  relayed(up: net.Socket, client: net.Socket): void {
+  /**
+   * Call once the upstream is connected (and, for TLS, handshaken) and about to be relayed;
+   * `client` is left out when `up` stands for the whole connection.
+   */
+  relayed(up: TimedSocket, client?: TimedSocket): void {
     const c = (up as Tagged)[kConnecting];
     if (c) {
       this.connects.delete(c);
@@ -123,7 +137,7 @@ export class UpstreamTimers {
     const s = this.settings();
     if (s.tcpKeepaliveMs > 0) {
       up.setKeepAlive(true, s.tcpKeepaliveMs);
-      client.setKeepAlive(true, s.tcpKeepaliveMs);
+      client?.setKeepAlive(true, s.tcpKeepaliveMs);
     }
     if (s.idleTimeoutMs > 0) {
       const r: Relayed = { up, client, bytes: up.bytesRead + up.bytesWritten, since: performance.now() };
@@ -138,7 +152,7 @@ export class UpstreamTimers {
    * connections per second that kept ~2.8 KB per closed connection alive (hundreds of MiB), and
    * promoting and collecting it showed up as GC pauses in the new-connection p99.
    */
-  released(up: net.Socket): void {
+  released(up: TimedSocket): void {
     const t = up as Tagged;
     const c = t[kConnecting];
     if (c) {
