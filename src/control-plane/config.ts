@@ -36,6 +36,8 @@ export interface RunSettings {
   postgresUrl?: string;
   postgresPasswordFile?: string;
   postgresMaxConnections?: number;
+  /** MiB of documents each instance keeps in memory to answer reads (0 = none). */
+  postgresCacheMb?: number;
   /** standalone (default), global or zone (docs/multizone.md). */
   mode: CpMode;
   /** Global: the port zone control planes connect to (default 5685, Kuma's KDS port). */
@@ -51,7 +53,7 @@ export interface RunSettings {
   maxConnections: number;
 }
 
-type Spec = { key: keyof RunSettings; flag: string; kind: 'port' | 'string' | 'bool' | 'store' | 'count' | 'mode' | 'limit' };
+type Spec = { key: keyof RunSettings; flag: string; kind: 'port' | 'string' | 'bool' | 'store' | 'count' | 'mode' | 'limit' | 'megabytes' };
 
 export const SETTINGS: Spec[] = [
   { key: 'apiPort', flag: 'api-port', kind: 'port' },
@@ -72,6 +74,7 @@ export const SETTINGS: Spec[] = [
   { key: 'postgresUrl', flag: 'postgres-url', kind: 'string' },
   { key: 'postgresPasswordFile', flag: 'postgres-password-file', kind: 'string' },
   { key: 'postgresMaxConnections', flag: 'postgres-max-connections', kind: 'count' },
+  { key: 'postgresCacheMb', flag: 'postgres-cache-mb', kind: 'megabytes' },
   { key: 'mode', flag: 'mode', kind: 'mode' },
   { key: 'kdsPort', flag: 'kds-port', kind: 'port' },
   { key: 'kdsAddress', flag: 'kds-address', kind: 'string' },
@@ -171,6 +174,11 @@ function coerce(s: Spec, v: unknown, where: string): unknown {
     case 'limit': {
       const n = typeof v === 'number' ? v : /^\d+$/.test(String(v)) ? Number(v) : NaN;
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`${where}: "${String(v)}" is not a positive whole number`);
+      return n;
+    }
+    case 'megabytes': {
+      const n = typeof v === 'number' ? v : /^\d+$/.test(String(v)) ? Number(v) : NaN;
+      if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new UsageError(`${where}: "${String(v)}" is not a size in MiB (0 or a positive whole number)`);
       return n;
     }
     case 'bool': {

@@ -18,7 +18,7 @@ export interface RunIo {
 export async function runControlPlane(flags: Record<string, unknown>, io: RunIo): Promise<void> {
   const settings = resolveRunSettings(flags);
   const log = createLogger('control-plane', { level: flags['log-level'] as string | undefined, format: flags['log-format'] as LogFormat | undefined });
-  const postgres = { url: settings.postgresUrl, passwordFile: settings.postgresPasswordFile, maxConnections: settings.postgresMaxConnections };
+  const postgres = { url: settings.postgresUrl, passwordFile: settings.postgresPasswordFile, maxConnections: settings.postgresMaxConnections, cacheBytes: settings.postgresCacheMb === undefined ? undefined : settings.postgresCacheMb * 1024 * 1024 };
   const multizone = {
     kdsPort: settings.kdsPort,
     kdsAddress: settings.kdsAddress,

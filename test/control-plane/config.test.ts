@@ -35,6 +35,7 @@ test('control-plane run settings: defaults, then config file, then ZONECTL_* env
   assert.equal(s.apiTlsAuto, true);
   assert.equal(resolveRunSettings({ 'localhost-is-admin': true }, { ZONECTL_LOCALHOST_IS_ADMIN: 'false' }).localhostIsAdmin, true);
   assert.equal(resolveRunSettings({}, { ZONECTL_CP_CONFIG: file }).zone, 'file-zone', 'ZONECTL_CP_CONFIG names the file too (ZONECTL_CONFIG is the CLI config)');
+  assert.equal(resolveRunSettings({}, { ZONECTL_POSTGRES_CACHE_MB: '0' }).postgresCacheMb, 0, 'a cache of 0 MiB is off, not unset');
 });
 
 test('control-plane run settings: bad values are usage errors that name their source', (t) => {
@@ -47,6 +48,7 @@ test('control-plane run settings: bad values are usage errors that name their so
   fails({}, { ZONECTL_API_PORT: '70000' }, /ZONECTL_API_PORT: "70000" is not a port/);
   fails({}, { ZONECTL_LOCALHOST_IS_ADMIN: 'maybe' }, /ZONECTL_LOCALHOST_IS_ADMIN: "maybe" is not a boolean/);
   fails({ 'max-connections': '0' }, {}, /--max-connections: "0" is not a positive whole number/);
+  fails({}, { ZONECTL_POSTGRES_CACHE_MB: '-1' }, /ZONECTL_POSTGRES_CACHE_MB: "-1" is not a size in MiB \(0 or a positive whole number\)/);
   fails({}, { ZONECTL_STORE: 'etcd' }, /unknown store "etcd"; use sqlite, memory or postgres/);
   writeFileSync(file, '- a list\n');
   fails({ config: file }, {}, /must be a mapping of settings/);

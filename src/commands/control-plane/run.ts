@@ -35,6 +35,7 @@ export default class ControlPlaneRun extends BaseCommand {
     'postgres-url': Flags.string({ summary: 'With --store postgres: the database, postgres://USER[:PASSWORD]@HOST:5432/DATABASE[?sslmode=verify-full&sslrootcert=FILE]. Env: ZONECTL_POSTGRES_URL.' }),
     'postgres-password-file': Flags.string({ summary: 'With --store postgres: file whose first line is the password (wins over one in the URL). Env: ZONECTL_POSTGRES_PASSWORD_FILE.' }),
     'postgres-max-connections': Flags.integer({ summary: 'With --store postgres: connections this instance opens at most (default 10). Env: ZONECTL_POSTGRES_MAX_CONNECTIONS.', min: 2, max: 1000 }),
+    'postgres-cache-mb': Flags.integer({ summary: 'With --store postgres: MiB of resource documents this instance keeps in memory to answer reads (default 64; 0 = read everything from PostgreSQL). Env: ZONECTL_POSTGRES_CACHE_MB.', min: 0, max: 1000000 }),
     'localhost-is-admin': Flags.boolean({ summary: 'Treat callers from 127.0.0.1/::1 as admins (default on; --no-localhost-is-admin turns it off). Env: ZONECTL_LOCALHOST_IS_ADMIN.', allowNo: true, default: undefined }),
     'log-level': Flags.string({ summary: 'How much to log (default info). Env: ZONECTL_LOG_LEVEL.', options: [...LOG_LEVELS] }),
     'log-format': Flags.string({ summary: 'Log lines as json, or text for people (default: text on a terminal, json otherwise).', options: [...LOG_FORMATS] }),

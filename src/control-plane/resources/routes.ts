@@ -16,7 +16,7 @@ import { computeLabels, labelViolations, type LabelContext } from './labels.js';
 import { BodyDecodeError } from '../server/body.js';
 import { kriSyntaxError, parseKri } from './kri.js';
 import { overviewRoutes } from './overview.js';
-import { etag, expectedVersion, listBody, listItems, parseFormat, parsePage, present, type WireFormat } from './view.js';
+import { etag, expectedVersion, listJson, parseFormat, parsePage, WireJson, type WireFormat } from './view.js';
 import { duplicateServiceWarnings, nameWarnings, policyWarnings } from './warnings.js';
 import { checkMeshCaChange, deleteMeshCa, ensureMeshCa, secretUses } from '../ca/index.js';
 
@@ -37,9 +37,10 @@ export const meshLock = (mesh: string) => `mesh/${mesh}`;
 
 export function resourcesModule(ctx: ApiContext): ApiRoute[] {
   const routes: ApiRoute[] = [];
+  const wire = new WireJson();
   ctx.deleteGuards.push(secretInUseGuard(ctx.store));
   for (const kind of allKinds()) {
-    for (const collection of [kind.collection, ...(ALIASES[kind.type] ?? [])]) routes.push(...kindRoutes(ctx, kind, collection, ctx.mode));
+    for (const collection of [kind.collection, ...(ALIASES[kind.type] ?? [])]) routes.push(...kindRoutes(ctx, wire, kind, collection, ctx.mode));
   }
   routes.push(...overviewRoutes(ctx.store));
   routes.push({
@@ -52,13 +53,13 @@ export function resourcesModule(ctx: ApiContext): ApiRoute[] {
       if (syntax) throw new ValidationError(syntax, [], 'Bad Request');
       const k = parseKri(req.params.kri);
       if (!k || (k.zone !== '' && k.zone !== ctx.zone)) throw new NotFoundError(NOT_FOUND);
-      return getOne(ctx.store, kindByType(k.type)!, k.name, k.mesh || undefined, parseFormat(req));
+      return getOne(ctx.store, wire, kindByType(k.type)!, k.name, k.mesh || undefined, parseFormat(req));
     },
   });
   return routes;
 }
 
-function kindRoutes(ctx: ApiContext, kind: KindInfo, collection: string, mode: CpMode | undefined): ApiRoute[] {
+function kindRoutes(ctx: ApiContext, wire: WireJson, kind: KindInfo, collection: string, mode: CpMode | undefined): ApiRoute[] {
   const store = ctx.store;
   const meshScoped = kind.scope === 'mesh';
   const base = meshScoped ? `/meshes/:mesh/${collection}` : `/${collection}`;
@@ -78,7 +79,7 @@ function kindRoutes(ctx: ApiContext, kind: KindInfo, collection: string, mode: C
         const filter = parseListFilter(req, kind.type, kumaPath(base));
         if (mesh !== undefined) await requireMesh(store, mesh);
         const r = await listPage(store, { type: kind.type, mesh, nameContains: page.nameContains }, page, filter);
-        return { status: 200, body: listBody(req, page, r.total, listItems(r.items, format)) };
+        return jsonResponse(listJson(req, page, r.total, r.items.map((s) => wire.of(s, format))));
       },
     },
     {
@@ -87,7 +88,7 @@ function kindRoutes(ctx: ApiContext, kind: KindInfo, collection: string, mode: C
       path: `${base}/:name`,
       access,
       errorTitle: TITLES.get,
-      handle: (req) => getOne(store, kind, req.params.name, meshScoped ? req.params.mesh : undefined, parseFormat(req)),
+      handle: (req) => getOne(store, wire, kind, req.params.name, meshScoped ? req.params.mesh : undefined, parseFormat(req)),
     },
   ];
   if (meshScoped) {
@@ -103,7 +104,7 @@ function kindRoutes(ctx: ApiContext, kind: KindInfo, collection: string, mode: C
         const format = parseFormat(req);
         const filter = parseListFilter(req, kind.type, `/${collection}`);
         const r = await listPage(store, { type: kind.type, nameContains: page.nameContains }, page, filter);
-        return { status: 200, body: listBody(req, page, r.total, listItems(r.items, format)) };
+        return jsonResponse(listJson(req, page, r.total, r.items.map((s) => wire.of(s, format))));
       },
     });
   }
@@ -159,10 +160,15 @@ async function refuseIfOwnedElsewhere(store: Store, kind: KindInfo, mode: CpMode
   if (reason) throw new MethodNotAllowedError(reason);
 }
 
-async function getOne(store: Store, kind: KindInfo, name: string, mesh: string | undefined, format: WireFormat): Promise<ApiResponse> {
+/** A 200 whose body is JSON text already (pages and resources are serialised by WireJson). */
+function jsonResponse(json: string, headers: Record<string, string> = {}): ApiResponse {
+  return { status: 200, body: json, headers: { ...headers, 'content-type': 'application/json' } };
+}
+
+async function getOne(store: Store, wire: WireJson, kind: KindInfo, name: string, mesh: string | undefined, format: WireFormat): Promise<ApiResponse> {
   try {
     const s = await store.get({ type: kind.type, name, mesh });
-    return { status: 200, body: present(s.resource, format), headers: { etag: etag(s.version) } };
+    return jsonResponse(wire.of(s, format), { etag: etag(s.version) });
   } catch (err) {
     throw kumaNotFound(err);
   }

@@ -71,19 +71,51 @@ export interface ListBody {
 
 /** `next` is the absolute URL of the following page (query keys sorted, like Go's Encode), or null. */
 export function listBody(req: ApiRequest, page: Page, total: number, items: unknown[]): ListBody {
-  let next: string | null = null;
-  if (page.offset + page.size < total) {
-    const q = new URLSearchParams(req.query);
-    q.set('offset', String(page.offset + page.size));
-    q.set('size', String(page.size));
-    q.sort();
-    next = `${req.baseUrl}${req.path}?${q.toString()}`;
-  }
-  return { total, items, next };
+  return { total, items, next: nextPage(req, page, total) };
 }
 
-export function listItems(items: StoredResource[], format: WireFormat = 'universal'): unknown[] {
-  return items.map((s) => present(s.resource, format));
+function nextPage(req: ApiRequest, page: Page, total: number): string | null {
+  if (page.offset + page.size >= total) return null;
+  const q = new URLSearchParams(req.query);
+  q.set('offset', String(page.offset + page.size));
+  q.set('size', String(page.size));
+  q.sort();
+  return `${req.baseUrl}${req.path}?${q.toString()}`;
+}
+
+/** listBody as JSON text, from the items' JSON texts (the same bytes JSON.stringify(listBody) gives). */
+export function listJson(req: ApiRequest, page: Page, total: number, items: string[]): string {
+  return `{"total":${total},"items":[${items.join(',')}],"next":${JSON.stringify(nextPage(req, page, total))}}`;
+}
+
+/**
+ * Stored resources in their wire form as JSON text, remembered by the store's text of each
+ * (StoredResource.text): a store that hands texts out (PostgreSQL, from its read cache) has its
+ * pages served without parsing or serialising their documents again. The same text is the same
+ * document, so a remembered answer is never stale. Bounded: past `maxBytes` the oldest go.
+ */
+export class WireJson {
+  private readonly memo = new Map<string, string>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
+
+  of(s: StoredResource, format: WireFormat): string {
+    const text = s.text;
+    if (format !== 'universal' || text === undefined) return JSON.stringify(present(s.resource, format));
+    let out = this.memo.get(text);
+    if (out === undefined) {
+      out = JSON.stringify(toApi(s.resource));
+      this.memo.set(text, out);
+      this.bytes += text.length + out.length;
+      for (const [k, v] of this.memo) {
+        if (this.bytes <= this.maxBytes) break;
+        this.memo.delete(k);
+        this.bytes -= k.length + v.length;
+      }
+    }
+    return out;
+  }
 }
 
 /** `?format=`: Kuma's Universal REST shape (the default) or the Kubernetes form of Kuma's CRDs. */

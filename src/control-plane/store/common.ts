@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../../core/clock.js';
 import type { Resource } from '../../resources/types.js';
-import type { ResourceKey, StoreChange } from './types.js';
+import type { ResourceKey, StoreChange, StoredResource } from './types.js';
 
 export type FullKey = Required<ResourceKey>;
 
@@ -38,6 +38,33 @@ export function stamp(resource: Resource, creationTime: string, modificationTime
 
 export function now(clock: Clock): string {
   return rfc3339(clock.now());
+}
+
+/**
+ * A stored resource kept as its JSON text and parsed when `resource` is first read: a caller that
+ * only needs the text (the API serialising a page, see StoredResource.text) never pays for the
+ * parse. Each instance parses its own copy, so callers may change it. `resource` is an accessor:
+ * copy such an object field by field, not with a spread.
+ */
+export class StoredText implements StoredResource {
+  #resource?: Resource;
+  text: string | undefined;
+
+  constructor(
+    public version: number,
+    text: string,
+  ) {
+    this.text = text;
+  }
+
+  get resource(): Resource {
+    return (this.#resource ??= JSON.parse(this.text!) as Resource);
+  }
+
+  set resource(r: Resource) {
+    this.#resource = r;
+    this.text = undefined;
+  }
 }
 
 /** Calls each listener; one that throws must not stop the others or fail the write. */

@@ -12,6 +12,13 @@ export interface StoredResource {
   resource: Resource;
   /** Starts at 1 on create, +1 on every update. Exposed over HTTP as the ETag / If-Match value. */
   version: number;
+  /**
+   * The resource's JSON text, when the store has it at hand: `JSON.parse(text)` deep-equals
+   * `resource`, and the same text always stands for the same document, so callers may cache what
+   * they derive from it (the API keeps the serialised answer). Undefined once `resource` is
+   * replaced.
+   */
+  text?: string;
 }
 
 export interface ResourceKey {

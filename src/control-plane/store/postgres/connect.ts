@@ -15,6 +15,11 @@ export interface PostgresConnectOptions {
   passwordFile?: string;
   /** Pool size: connections this instance opens at most (default 10). */
   maxConnections?: number;
+  /**
+   * Bytes of documents this instance keeps in memory to answer reads without reading them from
+   * the database (default 64 MiB; 0 = none). See ./cache.ts.
+   */
+  cacheBytes?: number;
 }
 
 /** The URL without its password, for messages and logs. */

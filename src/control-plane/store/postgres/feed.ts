@@ -21,6 +21,8 @@ import { CHANNEL } from './schema.js';
 export interface SequencedChange {
   seq: number;
   change: StoreChange;
+  /** The document's JSON text after the change, when at hand (undefined for delete). */
+  text?: string;
 }
 
 interface LocalBatch {
@@ -44,8 +46,8 @@ export interface ChangeFeedOptions {
   pool: pg.Pool;
   /** Opens the dedicated LISTEN connection (not from the pool: it is held forever). */
   connectListener: () => Promise<pg.Client>;
-  /** Every change after the start, in sequence order, with its sequence number. */
-  emit: (change: StoreChange, seq: number) => void;
+  /** Every change after the start, in sequence order, with its sequence number and document text. */
+  emit: (change: StoreChange, seq: number, text?: string) => void;
   /** Called before every resource is re-announced (the log was pruned past this instance). */
   onResync?: () => void;
   /** Problems the feed recovers from by itself (listener lost, log unreadable): for logging. */
@@ -154,7 +156,7 @@ export class ChangeFeed {
           const batch = this.pending[0];
           if (batch) {
             if (batch.first > this.lastSeq + 1) await this.readLog(batch.first - 1);
-            for (const c of batch.changes) this.deliver(c.seq, c.change);
+            for (const c of batch.changes) this.deliver(c.seq, c.change, c.text);
             this.pending.shift();
             batch.done();
           } else if (this.wantCatchUp) {
@@ -178,10 +180,10 @@ export class ChangeFeed {
     return this.pumping;
   }
 
-  private deliver(seq: number, change: StoreChange): void {
+  private deliver(seq: number, change: StoreChange, text?: string): void {
     if (seq <= this.lastSeq) return;
     this.lastSeq = seq;
-    this.opts.emit(change, seq);
+    this.opts.emit(change, seq, text);
   }
 
   /** Delivers the logged changes after lastSeq up to `upTo`. */
@@ -191,7 +193,7 @@ export class ChangeFeed {
       if (rows.length && Number(rows[0].seq) > this.lastSeq + 1 && this.lastSeq > 0 && (await this.pruned())) await this.resync(Number(rows[0].seq) - 1);
       for (const r of rows) {
         const key = { type: r.type, mesh: r.mesh, name: r.name };
-        this.deliver(Number(r.seq), { op: r.op, key, version: r.version, resource: r.doc === null ? undefined : (JSON.parse(r.doc) as Resource) });
+        this.deliver(Number(r.seq), { op: r.op, key, version: r.version, resource: r.doc === null ? undefined : (JSON.parse(r.doc) as Resource) }, r.doc ?? undefined);
       }
       this.backoffMs = 50;
       if (rows.length < PAGE) return;
@@ -208,7 +210,7 @@ export class ChangeFeed {
     this.opts.onProblem?.('the change log was pruned past this instance; re-announcing every resource', undefined);
     const { rows } = await this.opts.pool.query<{ type: string; mesh: string; name: string; version: number; doc: string }>('SELECT type, mesh, name, version, doc FROM zonectl_resources');
     this.opts.onResync?.();
-    for (const r of rows) this.opts.emit({ op: 'update', key: { type: r.type, mesh: r.mesh, name: r.name }, version: r.version, resource: JSON.parse(r.doc) as Resource }, through);
+    for (const r of rows) this.opts.emit({ op: 'update', key: { type: r.type, mesh: r.mesh, name: r.name }, version: r.version, resource: JSON.parse(r.doc) as Resource }, through, r.doc);
     this.lastSeq = through;
   }
 }

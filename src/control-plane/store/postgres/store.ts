@@ -2,8 +2,10 @@
  * The PostgreSQL store: several control-plane instances share one database. Same contract and
  * conformance suite as the memory and SQLite stores (src/control-plane/store/types.ts).
  *
- * - Reads go to the database (a page is one indexed query), so every instance reads what any
- *   instance committed, including its own writes.
+ * - Reads are answered from this instance's copy of the resources (./cache.ts, kept by the change
+ *   feed) when a query started after the request shows that the copy has applied every committed
+ *   change (./probe.ts), else by the database (a page is one indexed query). Either way every
+ *   instance reads what any instance committed before the request, including its own writes.
  * - Writes are batched (group commit, like the SQLite store): those queued in one turn of the
  *   event loop go to `zonectl_apply` as one statement, one commit; each write's checks (exists,
  *   expected version) run inside it, so a failing write does not fail its neighbours. A write
@@ -16,11 +18,12 @@ import pg from 'pg';
 import { systemClock, type Clock } from '../../../core/clock.js';
 import { ConflictError, NotFoundError, PreconditionFailedError, UnavailableError } from '../../../core/errors.js';
 import type { Resource } from '../../../resources/types.js';
-import { describeKey, emit, fullKey, keyOf, LocalLocks, now, type FullKey } from '../common.js';
+import { describeKey, emit, fullKey, keyOf, LocalLocks, now, StoredText, type FullKey } from '../common.js';
 import type { ChangeOp, ListOptions, ListResult, ResourceKey, Store, StoreChange, StoredResource, Unsubscribe, WriteOptions } from '../types.js';
 import { poolConfig, redactUrl, translate, type PostgresConnectOptions } from './connect.js';
 import { ChangeFeed, type SequencedChange } from './feed.js';
-import { KeyIndex } from './key-index.js';
+import { DEFAULT_CACHE_BYTES, ResourceCache } from './cache.js';
+import { SequenceProbe } from './probe.js';
 import { LOCK_NS, migrate } from './schema.js';
 
 export interface PostgresStoreOptions extends PostgresConnectOptions {
@@ -65,7 +68,8 @@ export class PostgresStore implements Store {
   private readonly listeners = new Set<(c: StoreChange) => void>();
   private readonly locks = new LocalLocks();
   private readonly feed: ChangeFeed;
-  private readonly keys = new KeyIndex();
+  private readonly cache: ResourceCache;
+  private readonly probe: SequenceProbe;
   private queue: PendingWrite[] = [];
   private scheduled = false;
   private inFlight?: Promise<void>;
@@ -73,6 +77,7 @@ export class PostgresStore implements Store {
   private analyzeTimer?: NodeJS.Timeout;
   private writesSinceAnalyze = 0;
   private closed = false;
+  private reads = { cached: 0, database: 0 };
 
   private constructor(
     private readonly opts: PostgresStoreOptions,
@@ -85,6 +90,8 @@ export class PostgresStore implements Store {
     this.clock = opts.clock ?? systemClock;
     this.where = redactUrl(opts.url);
     this.instanceId = opts.instanceId ?? randomUUID();
+    this.cache = new ResourceCache(opts.cacheBytes ?? DEFAULT_CACHE_BYTES, opts.onProblem);
+    this.probe = new SequenceProbe((sql) => this.query(sql, []));
     this.feed = new ChangeFeed({
       pool: this.pool,
       connectListener: async () => {
@@ -93,11 +100,11 @@ export class PostgresStore implements Store {
         await c.connect();
         return c;
       },
-      emit: (c, seq) => {
-        this.keys.apply(seq, c);
+      emit: (c, seq, text) => {
+        this.cache.apply(seq, c, text);
         emit(this.listeners, c);
       },
-      onResync: () => void this.loadKeys(),
+      onResync: () => void this.loadCache(),
       onProblem: opts.onProblem,
     });
   }
@@ -113,7 +120,7 @@ export class PostgresStore implements Store {
         client.release();
       }
       await store.feed.start();
-      await store.loadKeys();
+      await store.loadCache();
     } catch (err) {
       await store.feed.close();
       await store.pool.end().catch(() => undefined);
@@ -124,9 +131,19 @@ export class PostgresStore implements Store {
     return store;
   }
 
-  /** Loads the key index (after the feed started, so every later change reaches it). */
-  private loadKeys(): Promise<void> {
-    return this.keys.load(this.pool).catch((err: unknown) => this.opts.onProblem?.('could not load the key index (pages are found by the database alone)', err));
+  /** Loads the read cache (after the feed started, so every later change reaches it). */
+  private loadCache(): Promise<void> {
+    return this.cache.load(this.pool).catch((err: unknown) => this.opts.onProblem?.('could not load the read cache (reads go to the database alone)', err));
+  }
+
+  /** The database's newest change sequence number when the cache holds documents, else undefined. */
+  private async freshness(): Promise<number | undefined> {
+    return this.cache.holdsDocuments ? this.probe.newest() : undefined;
+  }
+
+  /** Reads answered from the cache and by the database, and the cache's size (tests, diagnostics). */
+  get readStats(): { cached: number; database: number; cacheBytes: number } {
+    return { ...this.reads, cacheBytes: this.cache.heldBytes };
   }
 
   private check(): void {
@@ -151,23 +168,37 @@ export class PostgresStore implements Store {
   async get(key: ResourceKey): Promise<StoredResource> {
     this.check();
     const k = fullKey(key);
+    const fresh = await this.freshness();
+    const hit = fresh === undefined ? undefined : this.cache.get(k, fresh);
+    if (hit !== undefined) this.reads.cached++;
+    else this.reads.database++;
+    if (hit === null) throw new NotFoundError(`${describeKey(key)} not found`);
+    if (hit) return new StoredText(hit.version, hit.text!);
     const { rows } = await this.query<{ version: number; doc: string }>('SELECT version, doc FROM zonectl_resources WHERE type = $1 AND mesh = $2 AND name = $3', [k.type, k.mesh, k.name]);
     if (!rows.length) throw new NotFoundError(`${describeKey(key)} not found`);
-    return { resource: JSON.parse(rows[0].doc) as Resource, version: rows[0].version };
+    return new StoredText(rows[0].version, rows[0].doc);
   }
 
   /**
-   * A page is one statement, so `total` and the items come from one snapshot:
+   * From the cache when it is fresh (see the file's comment); else a page is one statement, so
+   * `total` and the items come from one snapshot:
    * - total: the counters zonectl_apply keeps per (type, mesh) (schema.ts, version 2); with a
    *   name filter, a count of the matching rows.
    * - items: `size` documents read from the key at `offset` on. That key comes from this
-   *   instance's key index when it is exact for the statement's snapshot (./key-index.ts), else
+   *   instance's copy of the keys when it is exact for the statement's snapshot (./cache.ts), else
    *   from an index-only scan of the primary key (narrow entries, no documents). A plain OFFSET
    *   reads and drops every document before the page, and past the middle of a type the planner
    *   prefers sorting the whole type to walking the index (23 ms at offset 9,900 of 10,000).
    */
   async list(opts: ListOptions): Promise<ListResult> {
     this.check();
+    const fresh = await this.freshness();
+    const hit = fresh === undefined ? undefined : this.cache.page(opts, fresh);
+    if (hit) {
+      this.reads.cached++;
+      return { total: hit.total, items: hit.items.map((e) => new StoredText(e.version, e.text!)) };
+    }
+    this.reads.database++;
     const where = ['type = $1'];
     const params: unknown[] = [opts.type];
     if (opts.mesh !== undefined) where.push(`mesh = $${params.push(opts.mesh)}`);
@@ -182,7 +213,7 @@ export class PostgresStore implements Store {
     const offset = Math.max(0, Math.floor(opts.offset ?? 0));
     let from = '';
     if (offset > 0) {
-      const start = this.keys.startOf({ type: opts.type, mesh: opts.mesh, nameContains: opts.nameContains, offset });
+      const start = this.cache.startOf({ type: opts.type, mesh: opts.mesh, nameContains: opts.nameContains, offset });
       const [name, mesh, seq] = [params.push(start?.name ?? null), params.push(start?.mesh ?? null), params.push(start?.seq ?? null)];
       const scan = `SELECT name, mesh FROM zonectl_resources WHERE ${filter} ORDER BY name, mesh OFFSET $${params.push(offset)} LIMIT 1`;
       // The key index's start key when the newest change in this statement's snapshot is the one
@@ -334,7 +365,8 @@ export class PostgresStore implements Store {
       const version = row.version!;
       const op: ChangeOp = w.kind === 'delete' ? 'delete' : version === 1 ? 'create' : 'update';
       const resource = w.base && ({ ...w.base, creationTime: row.creation_time!, modificationTime: t } as Resource);
-      committed.push({ seq: Number(row.seq), change: { op, key: w.key, version, resource: resource && structuredClone(resource) } });
+      // The text is the document as zonectl_apply stored it (the same keys in the same order).
+      committed.push({ seq: Number(row.seq), change: { op, key: w.key, version, resource: resource && structuredClone(resource) }, text: resource && JSON.stringify(resource) });
       const value = w.kind === 'delete' ? undefined : w.kind === 'upsert' ? { resource, version, created: op === 'create' } : { resource, version };
       settle.push(() => w.resolve(value));
     });
@@ -385,7 +417,7 @@ function withoutServerFields(resource: Resource): Resource {
 const statementNames = new Map<string, string>();
 
 function stored(row: { version: number; doc: string }): StoredResource {
-  return { resource: JSON.parse(row.doc) as Resource, version: row.version };
+  return new StoredText(row.version, row.doc);
 }
 
 function failure(w: PendingWrite, row: ApplyRow): Error {
