@@ -185,6 +185,11 @@ writeFileSync(join(work, 'routes.yaml'), JSON.stringify(routes)); // JSON is YAM
 // ZONECTL_BENCH_NODE_OPTIONS, e.g. --cpu-prof, profiles the proxy.
 const zonectl = pinned(PROXY_CPU, process.execPath, [...(process.env.ZONECTL_BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean), join(root, 'bin', 'run.js'), 'dp', 'run', '--proxy-type=egress', '--routes-file', join(work, 'routes.yaml'), '--address', '127.0.0.1', '--port', String(zPort), '--admin-port', String(zAdmin), '--workers', '1', '--log-level', 'warn']);
 await waitPort(zPort);
+// The same zonectl on its net.Socket data path (ZONECTL_EGRESS_RAW_HANDLES=0), measured beside
+// the default (libuv handles, src/egress/handle-relay.ts): the raw path's effect in the same run.
+const zsPort = await freePort();
+const zonectlSockets = pinned(PROXY_CPU, process.execPath, [join(root, 'bin', 'run.js'), 'dp', 'run', '--proxy-type=egress', '--routes-file', join(work, 'routes.yaml'), '--address', '127.0.0.1', '--port', String(zsPort), '--admin-port', String(await freePort()), '--workers', '1', '--log-level', 'warn'], { env: { ...process.env, ZONECTL_EGRESS_RAW_HANDLES: '0' } });
+await waitPort(zsPort);
 // The floor of any Node relay (bench/egress/naive-relay.mjs), pinned like the proxies: the
 // connrate phase measures it too, so zonectl's own per-connection cost is told from Node's.
 const naive = pinned(PROXY_CPU, process.execPath, [join(root, 'bench', 'egress', 'naive-relay.mjs'), '0', String(ports.echo1)]);
@@ -198,6 +203,7 @@ const targets = {
   direct: { port: (k) => ports[k], pid: undefined },
   nginx: { port: () => nginxPort, tlsPort: nginxTlsPort, pid: nginxWorkerPid },
   zonectl: { port: () => zPort, tlsPort: zPort, pid: zonectl.pid },
+  'zonectl-sockets': { port: () => zsPort, tlsPort: zsPort, pid: zonectlSockets.pid },
   'node-relay': { port: () => naivePort, pid: naive.pid },
   'raw-relay': { port: () => rawPort, pid: raw.pid },
 };
@@ -223,26 +229,29 @@ const push = (phase, target, v) => (results[phase][target] ??= []).push(v);
 // connections, and /proc's CPU counts V8's compiler threads, so an unwarmed zonectl pays its JIT in
 // the first round's CPU per connection (nginx has nothing to warm).
 if (PHASES.has('connrate') || PHASES.has('latency')) {
-  for (const t of ['nginx', 'zonectl', 'node-relay', 'raw-relay']) await runClient({ mode: 'connrate', port: targets[t].port('echo1'), sni: SNI.echo1, seconds: 2, concurrency: 50 });
+  for (const t of ['nginx', 'zonectl', 'zonectl-sockets', 'node-relay', 'raw-relay']) await runClient({ mode: 'connrate', port: targets[t].port('echo1'), sni: SNI.echo1, seconds: 2, concurrency: 50 });
 }
+// Every other round runs the targets in reverse order, so that a drift in the machine's load
+// (other work on the shared cores) does not favour whichever target runs first.
+const inOrder = (round, list) => (round % 2 ? list : [...list].reverse());
 for (let round = 1; round <= ROUNDS; round++) {
-  for (const t of PHASES.has('bulk') ? ['direct', 'nginx', 'zonectl'] : []) {
+  for (const t of PHASES.has('bulk') ? inOrder(round, ['direct', 'nginx', 'zonectl', 'zonectl-sockets']) : []) {
     const r = await measure(t, (x) => runClient({ mode: 'bulk', port: x.port('bulk'), sni: SNI.bulk, seconds: SECONDS }));
     push('bulk', t, { gibps: r.bytes / r.secs / 2 ** 30, cpuPerGiB: r.cpu === undefined ? undefined : r.cpu / (r.bytes / 2 ** 30) });
     log(`round ${round} bulk      ${t.padEnd(8)} ${(r.bytes / r.secs / 2 ** 30).toFixed(2)} GiB/s${r.cpu !== undefined ? `, proxy CPU ${(r.cpu / (r.bytes / 2 ** 30)).toFixed(3)} s/GiB` : ''}`);
   }
-  for (const t of PHASES.has('connrate') ? ['direct', 'nginx', 'zonectl', 'node-relay', 'raw-relay'] : []) {
+  for (const t of PHASES.has('connrate') ? inOrder(round, ['direct', 'nginx', 'zonectl', 'zonectl-sockets', 'node-relay', 'raw-relay']) : []) {
     const r = await measure(t, (x) => runClient({ mode: 'connrate', port: x.port('echo1'), sni: SNI.echo1, seconds: SECONDS, concurrency: 50 }));
     const us = (s) => (s / r.done) * 1e6;
     push('connrate', t, { cps: r.done / r.secs, cpuPerConnUs: r.cpu === undefined ? undefined : us(r.cpu), sysPerConnUs: r.sys === undefined ? undefined : us(r.sys), failed: r.failed, p50: r.p50, p99: r.p99 });
     log(`round ${round} conn/s    ${t.padEnd(8)} ${(r.done / r.secs).toFixed(0)} conn/s (${r.failed} failed), set-up p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms${r.cpu !== undefined ? `, proxy CPU ${us(r.cpu).toFixed(1)} us/conn (user ${us(r.cpu - r.sys).toFixed(1)}, kernel ${us(r.sys).toFixed(1)})` : ''} (load ${load()})`);
   }
-  for (const t of PHASES.has('latency') ? ['direct', 'nginx', 'zonectl'] : []) {
+  for (const t of PHASES.has('latency') ? inOrder(round, ['direct', 'nginx', 'zonectl', 'zonectl-sockets']) : []) {
     const r = await measure(t, (x) => runClient({ mode: 'latency', port: x.port('echo'), sni: SNI.echo, iterations: 20000, warmup: 2000 }));
     push('latency', t, r);
     log(`round ${round} latency   ${t.padEnd(8)} p50 ${r.p50.toFixed(1)} us, p99 ${r.p99.toFixed(1)} us`);
   }
-  for (const t of PHASES.has('tls') ? ['nginx', 'zonectl'] : []) {
+  for (const t of PHASES.has('tls') ? inOrder(round, ['nginx', 'zonectl', 'zonectl-sockets']) : []) {
     const r = await measure(t, (x) => runClient({ mode: 'bulk', port: x.tlsPort, sni: SNI.tls, seconds: SECONDS, tls: tlsOpts }));
     push('tls', t, { gibps: r.bytes / r.secs / 2 ** 30, cpuPerGiB: r.cpu / (r.bytes / 2 ** 30) });
     log(`round ${round} mTLS bulk ${t.padEnd(8)} ${(r.bytes / r.secs / 2 ** 30).toFixed(2)} GiB/s, proxy CPU ${(r.cpu / (r.bytes / 2 ** 30)).toFixed(3)} s/GiB`);
@@ -397,6 +406,7 @@ const lines = [
   `    user/kernel: nginx ${(ccN - m('connrate', 'nginx', 'sysPerConnUs')).toFixed(1)}/${m('connrate', 'nginx', 'sysPerConnUs').toFixed(1)} us, zonectl ${(ccZ - m('connrate', 'zonectl', 'sysPerConnUs')).toFixed(1)}/${m('connrate', 'zonectl', 'sysPerConnUs').toFixed(1)} us; Node floor (bench/egress/naive-relay.mjs, pipe() both ways, no routing): ${m('connrate', 'node-relay', 'cps').toFixed(0)} conn/s, ${m('connrate', 'node-relay', 'cpuPerConnUs').toFixed(1)} us/conn -> zonectl = ${ratio(ccZ, m('connrate', 'node-relay', 'cpuPerConnUs'))}x the Node floor`,
   `    below net.Socket (bench/egress/raw-relay.mjs, the same relay on libuv TCP handles): ${m('connrate', 'raw-relay', 'cps').toFixed(0)} conn/s (${ratio(m('connrate', 'raw-relay', 'cps'), cpsN)}x nginx), ${m('connrate', 'raw-relay', 'cpuPerConnUs').toFixed(1)} us/conn (user ${(m('connrate', 'raw-relay', 'cpuPerConnUs') - m('connrate', 'raw-relay', 'sysPerConnUs')).toFixed(1)}, kernel ${m('connrate', 'raw-relay', 'sysPerConnUs').toFixed(1)}) -> ${ratio(m('connrate', 'raw-relay', 'cpuPerConnUs'), ccN)}x nginx, ${ratio(m('connrate', 'raw-relay', 'cpuPerConnUs'), m('connrate', 'node-relay', 'cpuPerConnUs'))}x the Node floor; set-up p99 ${m('connrate', 'raw-relay', 'p99').toFixed(2)} ms`,
   `  new-connection set-up (connect to first byte), 50 clients: p50 direct ${m('connrate', 'direct', 'p50').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p50').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p50').toFixed(2)} ms; p99 direct ${m('connrate', 'direct', 'p99').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p99').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p99').toFixed(2)} ms  -> p99 ${ratio(m('connrate', 'zonectl', 'p99'), m('connrate', 'nginx', 'p99'))}x nginx (target <= 1.2)`,
+  `zonectl on its net.Socket path (ZONECTL_EGRESS_RAW_HANDLES=0), same run: bulk ${m('bulk', 'zonectl-sockets', 'gibps').toFixed(2)} GiB/s (${m('bulk', 'zonectl-sockets', 'cpuPerGiB').toFixed(3)} s CPU/GiB), ${m('connrate', 'zonectl-sockets', 'cps').toFixed(0)} conn/s, ${m('connrate', 'zonectl-sockets', 'cpuPerConnUs').toFixed(1)} us/conn (user ${(m('connrate', 'zonectl-sockets', 'cpuPerConnUs') - m('connrate', 'zonectl-sockets', 'sysPerConnUs')).toFixed(1)}, kernel ${m('connrate', 'zonectl-sockets', 'sysPerConnUs').toFixed(1)}), set-up p99 ${m('connrate', 'zonectl-sockets', 'p99').toFixed(2)} ms, echo p99 ${m('latency', 'zonectl-sockets', 'p99').toFixed(1)} us, mTLS bulk ${m('tls', 'zonectl-sockets', 'gibps').toFixed(2)} GiB/s -> libuv handles = ${ratio(ccZ, m('connrate', 'zonectl-sockets', 'cpuPerConnUs'))}x its CPU/conn, ${ratio(cpsZ, m('connrate', 'zonectl-sockets', 'cps'))}x its conn/s`,
   `64-byte echo p99: direct ${p99D.toFixed(1)} us, nginx ${p99N.toFixed(1)} us, zonectl ${p99Z.toFixed(1)} us  -> zonectl - nginx = ${(p99Z - p99N).toFixed(1)} us (target <= 30); added over direct: nginx ${(p99N - p99D).toFixed(1)}, zonectl ${(p99Z - p99D).toFixed(1)} us`,
   `  p50: direct ${m('latency', 'direct', 'p50').toFixed(1)}, nginx ${m('latency', 'nginx', 'p50').toFixed(1)}, zonectl ${m('latency', 'zonectl', 'p50').toFixed(1)} us`,
   `mTLS termination bulk: nginx ${tlsN.toFixed(2)}, zonectl ${tlsZ.toFixed(2)} GiB/s  -> ${ratio(tlsZ, tlsN)}x nginx (target >= 0.85); CPU/GiB nginx ${m('tls', 'nginx', 'cpuPerGiB').toFixed(3)} s, zonectl ${m('tls', 'zonectl', 'cpuPerGiB').toFixed(3)} s`,
@@ -413,6 +423,7 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 zonectl.kill('SIGTERM');
+zonectlSockets.kill('SIGTERM');
 naive.kill();
 raw.kill();
 nginx.kill('SIGQUIT');

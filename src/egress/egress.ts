@@ -61,7 +61,8 @@ export interface EgressOptions {
   /**
    * Accept, read ClientHellos and relay passthrough routes on libuv's TCP handles below
    * net.Socket (handle-relay.ts; default true); false keeps every connection on net.Socket.
-   * Without the bindings it needs, the egress warns and uses net.Socket.
+   * Without the bindings it needs, the egress warns and uses net.Socket. Default: true unless
+   * the environment sets ZONECTL_EGRESS_RAW_HANDLES=0 (the escape hatch for `dp run`, workers included).
    */
   rawHandles?: boolean;
 }
@@ -268,7 +269,8 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     admin?.close();
     throw err;
   }
-  const dataPath = opts.rawHandles === false ? 'net.Socket' : useHandles(listener, ctx, log);
+  const rawHandles = opts.rawHandles ?? process.env.ZONECTL_EGRESS_RAW_HANDLES !== '0';
+  const dataPath = rawHandles ? useHandles(listener, ctx, log) : 'net.Socket';
   if (admin) log.info({ address, port, adminAddress, adminPort, dataPath }, 'egress listening');
   else log.debug({ address, port, dataPath }, 'egress worker listening');
 
