@@ -13,6 +13,11 @@
  * unreachable) steps down before anyone else may take over.
  *
  * With renewMs 2 s and ttlMs 6 s, a killed leader is replaced within about 8 s.
+ *
+ * The leader also deletes the records of instances dead for pruneAfterMs (default 10 min), after
+ * a round of leader work that succeeded with them already dead (so their streams were marked
+ * disconnected first); the delete names the version it saw dead, so an instance that came back
+ * in between keeps its record (and one that comes back later writes it again).
  */
 import { performance } from 'node:perf_hooks';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../core/errors.js';
@@ -41,6 +46,8 @@ export interface LeaderOptions {
   instanceId: string;
   renewMs?: number;
   ttlMs?: number;
+  /** How long an instance stays dead before the leader deletes its record (default 10 min). */
+  pruneAfterMs?: number;
   log?: Logger;
 }
 
@@ -65,6 +72,7 @@ export function startLeaderElection(opts: LeaderOptions): Leadership {
   const { store, instanceId } = opts;
   const renewMs = opts.renewMs ?? 2_000;
   const ttlMs = opts.ttlMs ?? 6_000;
+  const pruneAfterMs = opts.pruneAfterMs ?? 600_000;
   const log = opts.log ?? silentLogger();
   const leaseKey = { type: LEASE_TYPE, name: 'leader' };
   const observed = new Map<string, Observed>();
@@ -81,6 +89,11 @@ export function startLeaderElection(opts: LeaderOptions): Leadership {
     return observed.get(id)!;
   };
   const expired = (o: Observed) => performance.now() - o.since > ttlMs;
+  const deadInstances = () => {
+    const dead = new Set<string>();
+    for (const [id, o] of observed) if (!id.startsWith('lease:') && id !== instanceId && expired(o)) dead.add(id);
+    return dead;
+  };
 
   const setLeader = (v: boolean, why: string) => {
     if (leader === v) return;
@@ -133,11 +146,29 @@ export function startLeaderElection(opts: LeaderOptions): Leadership {
       return;
     }
     if (!leader) return;
+    // Instances dead long enough before this round's work, which then covers them.
+    const prunable = [...observed].filter(([id, o]) => !id.startsWith('lease:') && id !== instanceId && performance.now() - o.since > ttlMs + pruneAfterMs);
+    let failed = false;
     for (const fn of ticks) {
       try {
         await fn();
       } catch (err) {
+        failed = true;
         log.warn({ err: (err as Error).message }, 'leader work failed; retrying on the next tick');
+      }
+    }
+    if (!failed) await prune(prunable);
+  }
+
+  async function prune(dead: [string, Observed][]): Promise<void> {
+    for (const [id, o] of dead) {
+      try {
+        await store.delete({ type: INSTANCE_TYPE, name: id }, { expectedVersion: o.version });
+        observed.delete(id);
+        log.info({ instanceId: id }, 'deleted the record of a control-plane instance dead for longer than the pruning delay');
+      } catch (err) {
+        // Renewed meanwhile (it is alive after all) or already gone: nothing to delete.
+        if (!(err instanceof PreconditionFailedError || err instanceof NotFoundError)) log.warn({ instanceId: id, err: (err as Error).message }, 'could not delete the record of a dead control-plane instance');
       }
     }
   }
@@ -154,11 +185,7 @@ export function startLeaderElection(opts: LeaderOptions): Leadership {
       return leader;
     },
     onLeaderTick: (fn) => ticks.push(fn),
-    deadInstances() {
-      const dead = new Set<string>();
-      for (const [id, o] of observed) if (!id.startsWith('lease:') && id !== instanceId && expired(o)) dead.add(id);
-      return dead;
-    },
+    deadInstances,
     async stop() {
       stopped = true;
       clearInterval(timer);

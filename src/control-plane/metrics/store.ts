@@ -28,14 +28,14 @@ export function instrumentStore(inner: Store, metrics: CpMetrics, storeType: str
     delete: (key: ResourceKey, opts?: WriteOptions) => timed('delete', () => inner.delete(key, opts)),
     watch: (listener) => inner.watch(listener),
     // `lock` is the wait for the lock, not the work done under it.
-    withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    withLock<T>(name: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
       const started = performance.now();
       let acquired = false;
       return inner
-        .withLock(name, () => {
+        .withLock(name, (signal) => {
           acquired = true;
           metrics.storeOperation('lock', storeType, (performance.now() - started) / 1000);
-          return fn();
+          return fn(signal);
         })
         .catch((err: unknown) => {
           if (!acquired) metrics.storeOperation('lock', storeType, (performance.now() - started) / 1000, isZonectlError(err) ? err.code : 'internal');

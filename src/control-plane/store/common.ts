@@ -78,6 +78,9 @@ export function emit(listeners: Iterable<(c: StoreChange) => void>, change: Stor
   }
 }
 
+/** The signal of a lock that cannot be lost (a process mutex). */
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
 /** Named async mutex within this process (memory and SQLite stores serve a single instance). */
 export class LocalLocks {
   private tails = new Map<string, Promise<unknown>>();

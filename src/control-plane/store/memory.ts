@@ -6,7 +6,7 @@
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConflictError, NotFoundError, PreconditionFailedError, UnavailableError } from '../../core/errors.js';
 import type { Resource } from '../../resources/types.js';
-import { describeKey, emit, fullKey, keyOf, LocalLocks, now, SortedIndex, stamp, type FullKey } from './common.js';
+import { describeKey, emit, fullKey, keyOf, LocalLocks, NEVER_ABORTED, now, SortedIndex, stamp, type FullKey } from './common.js';
 import type { ListOptions, ListResult, ResourceKey, Store, StoreChange, StoredResource, Unsubscribe, WriteOptions } from './types.js';
 
 interface Entry {
@@ -100,8 +100,8 @@ export class MemoryStore implements Store {
     return () => this.listeners.delete(listener);
   }
 
-  withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    return this.locks.run(name, fn);
+  withLock<T>(name: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.locks.run(name, () => fn(NEVER_ABORTED));
   }
 
   async close(): Promise<void> {

@@ -18,7 +18,7 @@ import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConflictError, InsufficientStorageError, NotFoundError, PreconditionFailedError, UnavailableError } from '../../core/errors.js';
 import type { Resource } from '../../resources/types.js';
-import { describeKey, emit, fullKey, keyOf, LocalLocks, now, SortedIndex, stamp, type FullKey } from './common.js';
+import { describeKey, emit, fullKey, keyOf, LocalLocks, NEVER_ABORTED, now, SortedIndex, stamp, type FullKey } from './common.js';
 import { checkVersion } from './memory.js';
 import { migrate } from './migrations.js';
 import { DiskReserve, isDiskFull, notADatabase, prepareStoreFile } from './sqlite-file.js';
@@ -195,8 +195,8 @@ export class SqliteStore implements Store {
     return () => this.listeners.delete(listener);
   }
 
-  withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    return this.locks.run(name, fn);
+  withLock<T>(name: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.locks.run(name, () => fn(NEVER_ABORTED));
   }
 
   async close(): Promise<void> {

@@ -82,7 +82,12 @@ export interface Store {
    * Runs fn while holding a named lock that is exclusive across every instance sharing this
    * store (a process mutex for memory/SQLite, an advisory lock for PostgreSQL). Used e.g. to
    * create the first zone-token signing key exactly once.
+   *
+   * `signal` aborts when the lock is lost while fn runs (PostgreSQL: the lock's connection broke,
+   * so the database released it and another instance may take it): fn should stop and not commit
+   * work that needs exclusivity. withLock then rejects with UnavailableError, even if fn resolved.
+   * A process mutex is never lost; its signal never aborts.
    */
-  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  withLock<T>(name: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { fixedClock } from '../../../src/core/clock.js';
 import { UnavailableError, UsageError } from '../../../src/core/errors.js';
-import { LATEST, MIGRATIONS } from '../../../src/control-plane/store/postgres/schema.js';
+import { LATEST, LOCK_NS, MIGRATIONS } from '../../../src/control-plane/store/postgres/schema.js';
 import { openPostgresStore } from '../../../src/control-plane/store/postgres/store.js';
 import type { Store, StoreChange } from '../../../src/control-plane/store/types.js';
 import { freePort } from '../../e2e/processes.js';
@@ -106,6 +106,26 @@ test('postgres: withLock excludes across instances', async (t) => {
   release();
   await Promise.all([first, second]);
   assert.deepEqual(events, ['a-in', 'b-other', 'a-out', 'b-in']);
+});
+
+test('postgres: a withLock section whose connection breaks is told (its signal aborts, withLock rejects); the lock goes to another instance', { timeout: 30_000 }, async (t) => {
+  const url = await freshDatabase(t);
+  const a = await open(t, url);
+  const b = await open(t, url);
+  let reason: unknown;
+  const section = a.withLock('dp-server-ca', async (signal) => {
+    assert.equal(signal.aborted, false);
+    // The backend holding the advisory lock goes away (as in a server restart or a cut network).
+    const cut = await sql(url, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ${LOCK_NS}::oid AND objsubid = 2`);
+    assert.equal(cut.rowCount, 1);
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    reason = signal.reason;
+    return 'done';
+  });
+  await assert.rejects(section, (err: unknown) => err instanceof UnavailableError && /^lost the lock "dp-server-ca": its PostgreSQL connection broke \(.+\); another instance may hold it now$/.test(err.message));
+  assert.ok(reason instanceof UnavailableError);
+  assert.equal(await b.withLock('dp-server-ca', async (signal) => (signal.aborted ? 'aborted' : 'b holds it')), 'b holds it');
+  assert.equal(await a.withLock('dp-server-ca', async () => 'a again'), 'a again', 'a can lock again');
 });
 
 test('postgres: a version 1 database is upgraded; page totals stay exact across instances, offsets page in order', async (t) => {

@@ -256,39 +256,58 @@ export class PostgresStore implements Store {
   /**
    * The in-process lock first (waiters of this instance queue here, not on connections), then
    * the advisory lock on a connection held for the section: exclusive across every instance.
-   * If that connection breaks, PostgreSQL releases the lock; the section is not interrupted.
+   * If that connection breaks (server restart, backend terminated, network cut noticed by TCP
+   * keepalive), PostgreSQL releases the lock: the section's signal aborts at once, and withLock
+   * rejects once the section returns, so its caller knows exclusivity was not kept.
    */
-  withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  withLock<T>(name: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return this.locks.run(name, async () => {
       this.check();
+      const lost = new AbortController();
+      // A held connection that breaks emits 'error' (and 'end'): without a listener 'error' would
+      // end the process. Either way the lock is gone with the connection.
+      const onLost = (err?: unknown) => {
+        if (lost.signal.aborted) return;
+        const why = err instanceof Error ? err.message : 'the connection ended';
+        lost.abort(new UnavailableError(`lost the lock "${name}": its PostgreSQL connection broke (${why}); another instance may hold it now`));
+      };
+      const onEnd = () => onLost();
       let client: pg.PoolClient | undefined;
-      // A held connection that breaks (server restart) emits 'error': without a listener that
-      // would end the process. The lock is gone with it; the release below drops the connection.
-      const onError = () => undefined;
       try {
         client = await this.pool.connect();
-        client.on('error', onError);
+        client.on('error', onLost);
+        client.on('end', onEnd);
         await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_NS, name]);
       } catch (err) {
-        client?.off('error', onError);
+        client?.off('error', onLost);
+        client?.off('end', onEnd);
         client?.release(true);
         throw translate(err, this.opts.url);
       }
       const held = client;
-      try {
-        return await fn();
-      } finally {
-        await held.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NS, name]).then(
+      const release = async (): Promise<void> => {
+        const unlock = lost.signal.aborted ? Promise.reject(lost.signal.reason as Error) : held.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NS, name]);
+        await unlock.then(
           () => {
-            held.off('error', onError);
+            held.off('error', onLost);
+            held.off('end', onEnd);
             held.release();
           },
-          (err: Error) => {
-            held.off('error', onError);
-            held.release(err);
-          },
+          // The connection is dropped; onLost stays as its 'error' listener (a late socket error
+          // must not end the process).
+          (err: Error) => held.release(err),
         );
+      };
+      let result: T;
+      try {
+        result = await fn(lost.signal);
+      } catch (err) {
+        await release();
+        throw err;
       }
+      await release();
+      if (lost.signal.aborted) throw lost.signal.reason as Error;
+      return result;
     });
   }
 
