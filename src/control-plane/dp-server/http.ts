@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isZonectlError, TooManyRequestsError, UnauthorizedError, ValidationError, type ZonectlError } from '../../core/errors.js';
 import { assertDepth } from '../../resources/limits.js';
+import { closeAfterResponse } from '../server/linger.js';
 import { PayloadTooLargeError } from '../server/problem.js';
 
 const TITLES: Record<number, string> = {
@@ -35,8 +36,9 @@ export function sendError(res: ServerResponse, err: unknown): void {
   const status = e?.status ?? 500;
   const detail = e ? e.message : 'Internal Server Error';
   const title = e instanceof ValidationError ? e.title : (TITLES[status] ?? 'Internal Server Error');
-  // The rest of an oversized body is not read: the connection cannot be reused.
-  if (status === 413) res.setHeader('connection', 'close');
+  // The rest of an oversized body is not read: the connection cannot be reused, and lingers so
+  // that a client still uploading reads this answer rather than a reset (server/linger.ts).
+  if (status === 413) closeAfterResponse(res.req, res);
   if (err instanceof TooManyRequestsError) res.setHeader('retry-after', String(err.retryAfterSeconds));
   const body: Record<string, unknown> = { type: '/std-errors', status, title, detail };
   if (e instanceof ValidationError && e.violations.length) body.invalid_parameters = e.violations.map((v) => ({ field: v.field, reason: v.message }));
@@ -56,16 +58,29 @@ export function bearer(req: IncomingMessage): string {
 export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(c as Buffer);
-  }
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    // Not `for await`: leaving that loop early destroys the request, and with it the socket,
+    // before the 413 is written. Past the limit the rest is read and dropped until the answer
+    // goes out (then the connection lingers: server/linger.ts).
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > maxBytes) {
+        failed = true;
+        chunks.length = 0;
+        return reject(tooLarge(maxBytes));
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => failed || resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', (err) => failed || ((failed = true), reject(err)));
+  });
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     throw new ValidationError(`request body is not valid JSON: ${(err as Error).message}`, [], 'Bad Request');
   }

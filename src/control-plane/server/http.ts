@@ -10,6 +10,7 @@ import type { Logger } from '../../core/log.js';
 import type { CpMetrics } from '../metrics/metrics.js';
 import { AdminAuth } from './auth.js';
 import { parseBody, readBody } from './body.js';
+import { closeAfterResponse } from './linger.js';
 import { UnsupportedMediaTypeError, toProblem } from './problem.js';
 import type { Router } from './router.js';
 import type { ApiRequest, ApiResponse, ApiRoute } from './types.js';
@@ -40,15 +41,14 @@ export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res:
         // warning naming what happened; only the unexpected gets an error with its stack.
         if (p.status >= 500 && isZonectlError(err) && !(err instanceof InternalError)) opts.log.warn({ method: req.method, path: safePath(req.url), status: p.status, reason: err.message }, 'request failed');
         else if (p.status >= 500) opts.log.error({ err, method: req.method, path: safePath(req.url) }, 'request failed');
-        const extra: Record<string, string> = {};
-        if (p.status === 413) extra.connection = 'close';
-        return { status: p.status, body: p, headers: extra } satisfies ApiResponse;
+        return { status: p.status, body: p } satisfies ApiResponse;
       })
       .then((out) => {
-        if (opts.draining?.()) out.headers = { ...out.headers, connection: 'close' };
+        // The rest of an oversized body is not read: the connection cannot be reused, and lingers
+        // so that a client still uploading reads this answer rather than a reset (linger.ts).
+        if (out.status === 413 || opts.draining?.()) closeAfterResponse(req, res);
         send(res, out);
         opts.metrics?.request(req.method ?? 'GET', state.route?.path, out.status, (performance.now() - started) / 1000);
-        if (out.status === 413) res.on('finish', () => req.destroy());
         if (opts.log.isLevelEnabled('debug')) {
           opts.log.debug({ method: req.method, path: safePath(req.url), status: out.status, ms: +(performance.now() - started).toFixed(2) }, 'request');
         }
