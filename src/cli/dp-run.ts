@@ -48,6 +48,7 @@ export interface DpRunFlags {
   'admin-port'?: number;
   'drain-time': number;
   'client-hello-timeout': number;
+  'max-connections': number;
   'upstream-connect-timeout': number;
   'idle-timeout': number;
   'tcp-keepalive': number;
@@ -83,6 +84,7 @@ export function egressRunOptions(flags: DpRunFlags, version: string): RunEgressO
     adminPort: flags['admin-port'],
     drainTimeMs: flags['drain-time'],
     clientHelloTimeoutMs: flags['client-hello-timeout'],
+    maxConnections: flags['max-connections'],
     upstream: { connectTimeoutMs: flags['upstream-connect-timeout'], idleTimeoutMs: flags['idle-timeout'], tcpKeepaliveMs: flags['tcp-keepalive'] },
     workers: flags.workers,
     accessLog: accessLogBackends(flags['access-log']),

@@ -206,7 +206,16 @@ export class AccessLog {
     const backends = route && sni !== undefined ? (this.routes.get(sni) ?? this.other) : this.unrouted;
     if (backends.length === 0) return;
     if (!this.take(reason, backends)) return;
-    const st = stateOf(sock);
+    this.emitRejected(backends, stateOf(sock), reason, sni, route, route?.kind === 'terminating' && 'getProtocol' in sock ? (sock as tls.TLSSocket).getProtocol() : null, detail);
+  }
+
+  /** A connection closed at accept, before node made a socket of it (`--max-connections`). */
+  refused(remoteAddress: string | undefined, remotePort: number | undefined, reason: string): void {
+    if (this.unrouted.length === 0 || !this.take(reason, this.unrouted)) return;
+    this.emitRejected(this.unrouted, new ConnState(performance.now(), address(remoteAddress, remotePort)), reason, undefined, undefined, null);
+  }
+
+  private emitRejected(backends: Backend[], st: ConnState, reason: string, sni: string | undefined, route: { kind: 'passthrough' | 'terminating'; mesh: string } | undefined, tlsVersion: string | null, detail?: { san?: string; decision?: Decision }): void {
     const d = detail?.decision;
     this.emit(backends, {
       time: isoTime(this.wall(st.start)),
@@ -220,7 +229,7 @@ export class AccessLog {
       bytesIn: 0,
       bytesOut: 0,
       durationMs: ms(performance.now() - st.start),
-      tls: route?.kind === 'terminating' && 'getProtocol' in sock ? (sock as tls.TLSSocket).getProtocol() : null,
+      tls: tlsVersion,
       close: reason,
       permission: d ? { action: d.action, policy: d.policy ?? null } : null,
     });

@@ -26,6 +26,8 @@ export interface EgressListenOptions {
   adminPort?: number;
   drainTimeMs: number;
   clientHelloTimeoutMs: number;
+  /** `--max-connections`: client connections each egress process holds at once. */
+  maxConnections?: number;
   /** `--upstream-connect-timeout`, `--idle-timeout`, `--tcp-keepalive`; a snapshot's `upstream` section overrides them. */
   upstream?: UpstreamSettings;
   logger: Logger;
@@ -99,6 +101,7 @@ export async function startEgressFromControlPlane(opts: EgressFromCpOptions): Pr
     adminPort: opts.adminPort ?? net.admin?.port ?? 9901,
     drainTimeMs: opts.drainTimeMs,
     clientHelloTimeoutMs: opts.clientHelloTimeoutMs,
+    maxConnections: opts.maxConnections,
     upstream: opts.upstream,
     logger: opts.logger,
     name: resource.name,

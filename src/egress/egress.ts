@@ -21,6 +21,9 @@ import { compileSnapshot, type RouteTable } from './route-table.js';
 import { UPSTREAM_DEFAULTS, UpstreamTimers, type ResolvedUpstreamSettings } from './upstream-timers.js';
 import { loadUv, type TcpHandle } from './uv.js';
 
+/** `dp run --max-connections` default, as the control plane's listeners (ZONECTL_MAX_CONNECTIONS). */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
 export interface EgressOptions {
   /** Listener address (ZoneEgress `networking.address`); default 127.0.0.1 (every interface only when asked). */
   address?: string;
@@ -43,6 +46,12 @@ export interface EgressOptions {
   drainTimeMs?: number;
   /** How long a client may take to send its whole ClientHello; default 5 s. */
   clientHelloTimeoutMs?: number;
+  /**
+   * Client connections this process holds at once (`dp run --max-connections`, per process: each
+   * worker has its own); beyond, a new one is closed at accept, before anything is read, and
+   * counted as rejected `max-connections`. Default DEFAULT_MAX_CONNECTIONS.
+   */
+  maxConnections?: number;
   logger?: Logger;
   /** Applied before listening; when absent, /ready answers 503 INITIALIZING until applySnapshot(). */
   snapshot?: EgressSnapshot;
@@ -256,6 +265,18 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     pending.add(sock);
     sock.on('close', forget);
     onConnection(ctx, sock);
+  });
+  // Over the cap node closes the new connection before making a socket of it (a flood costs no
+  // allocation), so the process keeps the descriptors its relays and upstreams need.
+  listener.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  let lastDropLog = -Infinity;
+  listener.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
+    metrics.reject('max-connections');
+    if (access.on) access.refused(data?.remoteAddress, data?.remotePort, 'max-connections');
+    const now = performance.now();
+    if (now - lastDropLog < 10_000) return;
+    lastDropLog = now;
+    log.warn({ maxConnections: listener.maxConnections, refusedSoFar: metrics.rejected['max-connections'] }, 'connection limit reached: refusing new connections (raise --max-connections if this load is expected)');
   });
   const adminSource: AdminSource = { state, table: () => table, metrics, appliedAt: () => appliedAt, lastRejection: () => lastRejection };
   const admin = opts.serveAdmin === false ? undefined : createAdminServer(adminSource);

@@ -7,8 +7,9 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 /** Why a connection was closed before any byte reached an upstream. */
-export type RejectReason = 'not-tls' | 'malformed' | 'too-large' | 'timeout' | 'no-sni' | 'unknown-sni' | 'client-cert' | 'denied' | 'draining';
-export const REJECT_REASONS: RejectReason[] = ['not-tls', 'malformed', 'too-large', 'timeout', 'no-sni', 'unknown-sni', 'client-cert', 'denied', 'draining'];
+/** Why a client connection was closed before relaying; `max-connections`: refused at accept, over `dp run --max-connections`. */
+export type RejectReason = 'not-tls' | 'malformed' | 'too-large' | 'timeout' | 'no-sni' | 'unknown-sni' | 'client-cert' | 'denied' | 'draining' | 'max-connections';
+export const REJECT_REASONS: RejectReason[] = ['not-tls', 'malformed', 'too-large', 'timeout', 'no-sni', 'unknown-sni', 'client-cert', 'denied', 'draining', 'max-connections'];
 
 /** MeshTrafficPermission decisions (permissions.ts DecisionAction). */
 export type PermissionDecision = 'allow' | 'deny' | 'shadow-deny';

@@ -19,6 +19,8 @@ export interface ProxyOptions {
   adminPort: number;
   drainTimeMs: number;
   clientHelloTimeoutMs: number;
+  /** Client connections each process (this one, or each worker) holds at once. */
+  maxConnections?: number;
   logger: Logger;
   snapshot?: EgressSnapshot;
   upstream?: UpstreamSettings;

@@ -81,6 +81,7 @@ export async function runEgress(opts: RunEgressOptions, onListening?: (l: Listen
     adminPort: opts.adminPort ?? dp.adminPort ?? DEFAULT_ADMIN_PORT,
     drainTimeMs: opts.drainTimeMs,
     clientHelloTimeoutMs: opts.clientHelloTimeoutMs,
+    maxConnections: opts.maxConnections,
     upstream: opts.upstream,
     logger: log,
     snapshot,

@@ -28,6 +28,8 @@ export interface EgressClusterOptions {
   adminPort: number;
   drainTimeMs: number;
   clientHelloTimeoutMs: number;
+  /** Client connections each worker holds at once (`--max-connections`). */
+  maxConnections?: number;
   /** The workers' log level (their lines are written by the primary, on stderr). */
   logLevel?: string;
   logger?: Logger;
@@ -146,6 +148,7 @@ export async function startEgressCluster(opts: EgressClusterOptions): Promise<Eg
     port: opts.port,
     drainTimeMs: opts.drainTimeMs,
     clientHelloTimeoutMs: opts.clientHelloTimeoutMs,
+    maxConnections: opts.maxConnections,
     logLevel: opts.logLevel ?? 'info',
     upstream: opts.upstream,
     name: opts.name,

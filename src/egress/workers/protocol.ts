@@ -23,6 +23,7 @@ export interface WorkerSettings {
   port: number;
   drainTimeMs: number;
   clientHelloTimeoutMs: number;
+  maxConnections?: number;
   logLevel: string;
   upstream?: UpstreamSettings;
   name?: string;

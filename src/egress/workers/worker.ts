@@ -45,6 +45,7 @@ export async function runEgressWorker(): Promise<void> {
             serveAdmin: false,
             drainTimeMs: settings.drainTimeMs,
             clientHelloTimeoutMs: settings.clientHelloTimeoutMs,
+            maxConnections: settings.maxConnections,
             upstream: settings.upstream,
             name: settings.name,
             accessLog: settings.accessLog,
