@@ -31,8 +31,12 @@ export interface DataPathContext {
   random: () => number;
   /** Upstream and TLS sockets, for drain and close (accepted sockets are in `accepted`). */
   live: Set<net.Socket | tls.TLSSocket>;
-  /** Accepted connections not closed yet (net.Sockets, or handle-relay.ts's), for drain and close. */
-  accepted: { add(c: Closable): void; delete(c: Closable): void };
+  /** Accepted connections not closed yet (net.Sockets, or handle-relay.ts's), for drain, close and the cap. */
+  accepted: { add(c: Closable): void; delete(c: Closable): void; readonly size: number };
+  /** `--max-connections`: accepted connections held at once; a new one beyond is closed at accept. */
+  maxConnections: number;
+  /** Counts (and logs) a connection closed at accept because `maxConnections` are held. */
+  refused(remoteAddress: string | undefined, remotePort: number | undefined): void;
   /** Set when drain time ran out: connections closed from then on count as `drained`. */
   forceClosed: boolean;
   /** ClientHello deadlines (`new HelloDeadlines(clientHelloTimeoutMs)`). */

@@ -249,8 +249,23 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
         pending.delete(c);
         if (pending.size === 0) onIdle?.();
       },
+      get size() {
+        return pending.size;
+      },
+    },
+    maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    // Over the cap a connection is closed before anything is read, so the process keeps the
+    // descriptors its relays and upstreams need; a flood is logged at most every 10 s.
+    refused: (remoteAddress, remotePort) => {
+      metrics.reject('max-connections');
+      if (access.on) access.refused(remoteAddress, remotePort, 'max-connections');
+      const now = performance.now();
+      if (now - lastRefusalLog < 10_000) return;
+      lastRefusalLog = now;
+      log.warn({ maxConnections: ctx.maxConnections, refusedSoFar: metrics.rejected['max-connections'] }, 'connection limit reached: refusing new connections (raise --max-connections if this load is expected)');
     },
   };
+  let lastRefusalLog = -Infinity;
   attachTerminator(ctx);
 
   // Every accepted connection, routed or not, so close() and drain leave nothing behind.
@@ -262,21 +277,13 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
     ctx.accepted.delete(this);
   };
   const listener = net.createServer({ allowHalfOpen: true, noDelay: true }, (sock) => {
+    if (pending.size >= ctx.maxConnections) {
+      ctx.refused(sock.remoteAddress, sock.remotePort);
+      return void sock.destroy();
+    }
     pending.add(sock);
     sock.on('close', forget);
     onConnection(ctx, sock);
-  });
-  // Over the cap node closes the new connection before making a socket of it (a flood costs no
-  // allocation), so the process keeps the descriptors its relays and upstreams need.
-  listener.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  let lastDropLog = -Infinity;
-  listener.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
-    metrics.reject('max-connections');
-    if (access.on) access.refused(data?.remoteAddress, data?.remotePort, 'max-connections');
-    const now = performance.now();
-    if (now - lastDropLog < 10_000) return;
-    lastDropLog = now;
-    log.warn({ maxConnections: listener.maxConnections, refusedSoFar: metrics.rejected['max-connections'] }, 'connection limit reached: refusing new connections (raise --max-connections if this load is expected)');
   });
   const adminSource: AdminSource = { state, table: () => table, metrics, appliedAt: () => appliedAt, lastRejection: () => lastRejection };
   const admin = opts.serveAdmin === false ? undefined : createAdminServer(adminSource);

@@ -123,6 +123,12 @@ export function handleAcceptor(ctx: DataPathContext, uv: Uv): (err: number, hand
   return (err, handle) => {
     // An accept error (e.g. ENFILE) leaves nothing to close; libuv keeps listening.
     if (err || !handle) return void ctx.log.debug({ code: uv.errname(err) }, 'accept failed');
+    if (ctx.accepted.size >= ctx.maxConnections) {
+      const peer: { address?: string; port?: number } = {};
+      if (ctx.access.on) handle.getpeername(peer);
+      handle.close();
+      return ctx.refused(peer.address, peer.port);
+    }
     ctx.metrics.onAccept();
     const c = new HandleConn(ctx, uv, handle, performance.now() + ctx.clientHelloTimeoutMs);
     (handle as Tagged)[kConn] = c;

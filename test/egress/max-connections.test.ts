@@ -9,7 +9,8 @@ import { admin, closed, egress, rawConnect, readN, serverPki, tlsEcho, until } f
 
 const SNI = 'backend{mesh=mesh-1}';
 
-test('connections over --max-connections are closed at once, counted and logged; served again once below the cap', async (t) => {
+for (const rawHandles of [true, false]) {
+test(`connections over --max-connections are closed at once, counted and logged; served again once below the cap (${rawHandles ? 'libuv handles' : 'net.Socket'})`, async (t) => {
   const pki = await serverPki('ingress');
   const ingress = await tlsEcho(t, 'ing', { cert: pki.server.certPem, key: pki.server.keyPem });
   const lines: string[] = [];
@@ -21,7 +22,7 @@ test('connections over --max-connections are closed at once, counted and logged;
     accessLog: { backends: [{ name: 'rejections', type: 'file', path: '/logs/rejections' }], routes: [], unrouted: ['rejections'] },
   };
   // A long ClientHello timeout: the held connections stay until the test closes them.
-  const e = await egress(t, snapshot, { maxConnections: 2, clientHelloTimeoutMs: 60_000, lines: sinks });
+  const e = await egress(t, snapshot, { maxConnections: 2, clientHelloTimeoutMs: 60_000, lines: sinks, rawHandles });
   const held = [await rawConnect(t, e.port), await rawConnect(t, e.port)];
   await until(() => e.stats().accepted === 2, 'two accepted connections');
 
@@ -58,3 +59,4 @@ test('connections over --max-connections are closed at once, counted and logged;
   assert.equal(answer, 'ing:hello');
   assert.ok(held[1].readyState === 'open', 'the other held connection is still open');
 });
+}
