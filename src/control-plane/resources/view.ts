@@ -98,7 +98,7 @@ export class WireJson {
   private readonly memo = new Map<string, string>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
+  constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
 
   of(s: StoredResource, format: WireFormat): string {
     const text = s.text;

@@ -9,7 +9,8 @@
  *
  * Reads are served from an in-memory index of the committed rows (sorted per type, documents
  * kept as JSON text), loaded at open and updated after each COMMIT: a page of 100 out of 10,000
- * is a slice and 100 JSON.parse calls, with no SQL. Exact because this process is the database's
+ * is a slice with no SQL, and the documents are parsed only when read (StoredText): the API
+ * serialises a page from their text. Exact because this process is the database's
  * only user (a shared database is the PostgreSQL store's job).
  */
 import Database from 'better-sqlite3';
@@ -18,7 +19,7 @@ import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConflictError, InsufficientStorageError, NotFoundError, PreconditionFailedError, UnavailableError } from '../../core/errors.js';
 import type { Resource } from '../../resources/types.js';
-import { describeKey, emit, fullKey, keyOf, LocalLocks, NEVER_ABORTED, now, SortedIndex, stamp, type FullKey } from './common.js';
+import { describeKey, emit, fullKey, keyOf, LocalLocks, NEVER_ABORTED, now, SortedIndex, stamp, StoredText, type FullKey } from './common.js';
 import { checkVersion } from './memory.js';
 import { migrate } from './migrations.js';
 import { DiskReserve, isDiskFull, notADatabase, prepareStoreFile } from './sqlite-file.js';
@@ -139,13 +140,13 @@ export class SqliteStore implements Store {
     const k = fullKey(key);
     const e = this.index.get(k.type)?.get(k.mesh, k.name);
     if (!e) throw new NotFoundError(`${describeKey(key)} not found`);
-    return { resource: JSON.parse(e.json) as Resource, version: e.version };
+    return new StoredText(e.version, e.json);
   }
 
   async list(opts: ListOptions): Promise<ListResult> {
     this.check();
     const page = this.index.get(opts.type)?.page(opts) ?? { total: 0, items: [] };
-    return { total: page.total, items: page.items.map((e) => ({ resource: JSON.parse(e.json) as Resource, version: e.version })) };
+    return { total: page.total, items: page.items.map((e) => new StoredText(e.version, e.json)) };
   }
 
   create(resource: Resource): Promise<StoredResource> {

@@ -1,8 +1,9 @@
 /**
  * Pages and resources through several control planes on one PostgreSQL database: a PUT
  * acknowledged by one instance is in the next GET through another, and an instance answering
- * from its read cache sends the same bytes as one reading the database (cache off) and as a
- * control plane on the memory store given the same writes.
+ * from its read cache sends the same bytes as one reading the database (cache off), as a control
+ * plane on SQLite (pages serialised from the stored text too) and as one on the memory store
+ * (serialised from the resources) given the same writes.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -25,9 +26,9 @@ test('postgres pages: read-your-writes through another instance; cached answers 
   const b = await startTestControlPlane(t, { store: 'postgres', postgres: { url }, clock: CLOCK });
   const uncached = await startTestControlPlane(t, { store: 'postgres', postgres: { url, cacheBytes: 0 }, clock: CLOCK });
   const memory = await startTestControlPlane(t, { store: 'memory', clock: CLOCK });
+  const sqlite = await startTestControlPlane(t, { store: 'sqlite', clock: CLOCK });
   const put = async (path: string, body: unknown) => {
-    assert.equal((await request(memory.url + path, { method: 'PUT', body })).status, 201);
-    assert.equal((await request(a.url + path, { method: 'PUT', body })).status, 201);
+    for (const cp of [memory, sqlite, a]) assert.equal((await request(cp.url + path, { method: 'PUT', body })).status, 201);
   };
   for (let i = 0; i < 20; i++) {
     const r = ze(i);
@@ -58,11 +59,12 @@ test('postgres pages: read-your-writes through another instance; cached answers 
     '/meshes/m1/external-services/es-1',
     '/meshes',
   ]) {
-    const [cached, db, reference] = await Promise.all([b, uncached, memory].map(async (cp) => {
+    const [cached, db, onSqlite, reference] = await Promise.all([b, uncached, sqlite, memory].map(async (cp) => {
       const r = await request(cp.url + path);
       return { text: r.text.replaceAll(new URL(cp.url).host, 'HOST'), head: [r.status, r.headers['content-type'], r.headers.etag] };
     }));
     assert.deepEqual(cached, reference, path);
     assert.deepEqual(db, reference, path);
+    assert.deepEqual(onSqlite, reference, path);
   }
 });
