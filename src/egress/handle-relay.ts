@@ -17,7 +17,7 @@ import { parseClientHello } from './client-hello.js';
 import type { DataPathContext } from './data-path.js';
 import type { EndpointCounters, RejectReason, RouteCounters } from './metrics.js';
 import { pickEndpoint, type CompiledPassthrough } from './route-table.js';
-import type { ConnectReq, ShutdownReq, TcpHandle, Uv, WriteReq } from './uv.js';
+import type { ConnectReq, TcpHandle, Uv, WriteReq } from './uv.js';
 
 /** Client bytes kept while the upstream connects before the client stops being read (as data-path.ts). */
 const EARLY_MAX = 64 * 1024;
@@ -33,7 +33,6 @@ const kConn = Symbol('zonectl.handleConn');
 type Tagged = TcpHandle & { [kConn]: HandleConn };
 type ConnReq = ConnectReq & { conn: HandleConn; attempt: number };
 type ConnWriteReq = WriteReq & { conn: HandleConn; toUpstream: boolean };
-type ConnShutdownReq = ShutdownReq & { conn: HandleConn };
 
 /**
  * One accepted connection. It also stands for the relay's upstream toward UpstreamTimers and the
@@ -399,20 +398,17 @@ function onWriteDone(this: ConnWriteReq, status: number): void {
 /**
  * One side sent its FIN and every byte before it was written to the other side: send the FIN on.
  * When both sides sent theirs and no write is queued either way, closing sends the same FIN.
+ * The shutdown request gets no oncomplete: Node calls into JS for a finished request only when it
+ * has one (StreamBase's OnStreamAfterReqFinished), and its outcome needs no action here: a peer
+ * that is gone shows up as a read error or EOF on the side still being read (a side is shut down
+ * only while its own FIN has not been read), and the idle timeout ends the rest.
  */
 function passFin(c: HandleConn, toUpstream: boolean): void {
   if (c.clientEof && c.upstreamEof) {
     if (c.toUpstream === 0 && c.toClient === 0) end(c, 'closed');
     return;
   }
-  const req = c.uv.newShutdownReq() as ConnShutdownReq;
-  req.conn = c;
-  req.oncomplete = onShutdown;
-  if ((toUpstream ? c.up! : c.client).shutdown(req) < 0) fail(c);
-}
-
-function onShutdown(this: ConnShutdownReq, status: number): void {
-  if (status < 0 && !this.conn.closed) fail(this.conn);
+  if ((toUpstream ? c.up! : c.client).shutdown(c.uv.newShutdownReq()) < 0) fail(c);
 }
 
 function fail(c: HandleConn): void {

@@ -47,8 +47,9 @@ export interface WriteReq {
   /** Keeps the written buffer alive until the write completes. */
   buffer: Uint8Array | undefined;
 }
+/** Node calls oncomplete only when the request has one. */
 export interface ShutdownReq {
-  oncomplete(status: Status): void;
+  oncomplete?(status: Status): void;
 }
 export interface ConnectReq {
   oncomplete(status: Status): void;
