@@ -72,10 +72,14 @@ export interface Uv {
 type Binding = Record<string, unknown>;
 const HANDLE_METHODS = ['readStart', 'readStop', 'useUserBuffer', 'writeBuffer', 'shutdown', 'connect', 'connect6', 'getpeername', 'setNoDelay', 'setKeepAlive', 'close'];
 
-/** The bindings, or why they cannot be used (then the egress relays with net.Socket). */
-export function loadUv(): Uv | string {
+type Bind = (name: string) => Binding;
+
+/**
+ * The bindings, or why they cannot be used (then the egress relays with net.Socket). `bind` is
+ * process.binding; tests pass others.
+ */
+export function loadUv(bind: Bind | null = (process as unknown as { binding?: Bind }).binding?.bind(process) ?? null): Uv | string {
   try {
-    const bind = (process as unknown as { binding(name: string): Binding }).binding;
     if (typeof bind !== 'function') return 'process.binding is not available';
     const tcp = bind('tcp_wrap');
     const stream = bind('stream_wrap');

@@ -24,6 +24,23 @@ const pattern = (n: number, seed: number) => {
 };
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+/** The fixture hello with a padding extension (RFC 7685) of `n` bytes appended, lengths fixed up. */
+function paddedHello(n: number): Buffer {
+  const ext = Buffer.alloc(4 + n);
+  ext.writeUInt16BE(21, 0);
+  ext.writeUInt16BE(n, 2);
+  const out = Buffer.concat([hello, ext]);
+  out.writeUInt16BE(out.readUInt16BE(3) + ext.length, 3); // TLSPlaintext.length
+  out.writeUIntBE(out.readUIntBE(6, 3) + ext.length, 6, 3); // Handshake.length
+  // extensions block length: after version(2) random(32) session_id cipher_suites compression
+  let p = 9 + 2 + 32;
+  p += 1 + out[p];
+  p += 2 + out.readUInt16BE(p);
+  p += 1 + out[p];
+  out.writeUInt16BE(out.readUInt16BE(p) + ext.length, p);
+  return out;
+}
+
 describe('relay on libuv handles', () => {
   test('the upstream half-closes first: the client still sends, the upstream gets every byte, then both close', async (t) => {
     const body = pattern(3 * 1024 * 1024, 1);
@@ -206,6 +223,30 @@ describe('relay on libuv handles', () => {
     const late = net.connect({ host: '127.0.0.1', port: e.port });
     const [err] = (await once(late, 'error')) as [NodeJS.ErrnoException];
     assert.equal(err.code, 'ECONNREFUSED');
+  });
+
+  test('a 6 KiB ClientHello sent in 100-byte pieces (many reads) is routed and reaches the upstream whole', async (t) => {
+    const big = paddedHello(6000);
+    let got: Promise<Buffer> | undefined;
+    const port = await listen(
+      t,
+      net.createServer((s) => {
+        const chunks: Buffer[] = [];
+        s.on('data', (d: Buffer) => chunks.push(d));
+        got = once(s, 'end').then(() => Buffer.concat(chunks));
+        s.end();
+      }),
+    );
+    const e = await egress(t, pass(port));
+    const c = await rawConnect(t, e.port);
+    for (let i = 0; i < big.length; i += 100) {
+      c.write(big.subarray(i, i + 100));
+      await new Promise((r) => setImmediate(r));
+    }
+    await once(c, 'end');
+    c.end();
+    await until(() => got !== undefined, 'the upstream');
+    assert.equal(sha(await got!), sha(big));
   });
 
   test('an endpoint given by host name is resolved per connection', async (t) => {
