@@ -14,7 +14,7 @@ import { UsageError, isZonectlError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { AdminAuth, loadOrCreateAdminToken } from './server/auth.js';
 import { DEFAULT_BODY_LIMIT } from './server/body.js';
-import { applyServerLimits, connectionsCheckingInterval, SERVER_LIMITS_DEFAULTS, type ServerLimits } from './server/limits.js';
+import { applyServerLimits, capPipelining, connectionsCheckingInterval, SERVER_LIMITS_DEFAULTS, type ServerLimits } from './server/limits.js';
 import { problem } from './server/problem.js';
 import { createHandler } from './server/http.js';
 import { apiModules } from './server/modules.js';
@@ -181,12 +181,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
     const limits: ServerLimits = { ...SERVER_LIMITS_DEFAULTS, ...opts.limits };
     const draining = () => stopping !== undefined;
-    const http = createServer({ connectionsCheckingInterval: connectionsCheckingInterval(limits) }, refuseHttp09(createHandler({ router, auth, log, bodyLimit, protocol: 'http', draining, metrics })));
+    const http = createServer({ connectionsCheckingInterval: connectionsCheckingInterval(limits) }, capPipelining(refuseHttp09(createHandler({ router, auth, log, bodyLimit, protocol: 'http', draining, metrics })), log, 'api'));
     servers.push(http);
     const url = await listen(http, opts.apiPort ?? DEFAULTS.apiPort, apiAddress, 'http', '--api-port');
     let tlsUrl: string | undefined;
     if (tls) {
-      const https = createHttpsServer({ cert: tls.certPem, key: tls.keyPem, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(limits) }, refuseHttp09(createHandler({ router, auth, log, bodyLimit, protocol: 'https', draining, metrics })));
+      const https = createHttpsServer({ cert: tls.certPem, key: tls.keyPem, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(limits) }, capPipelining(refuseHttp09(createHandler({ router, auth, log, bodyLimit, protocol: 'https', draining, metrics })), log, 'api-tls'));
       servers.push(https);
       tlsUrl = await listen(https, opts.apiTlsPort ?? DEFAULTS.apiTlsPort, apiAddress, 'https', '--api-tls-port');
     }

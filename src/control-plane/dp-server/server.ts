@@ -18,7 +18,7 @@ import { kindByType } from '../../resources/kinds.js';
 import { EgressConfigSource } from '../egress-config/from-store.js';
 import { computeLabels, labelViolations } from '../resources/labels.js';
 import type { Store } from '../store/types.js';
-import { applyServerLimits, connectionsCheckingInterval, SERVER_LIMITS_DEFAULTS, type ServerLimits } from '../server/limits.js';
+import { applyServerLimits, capPipelining, connectionsCheckingInterval, SERVER_LIMITS_DEFAULTS, type ServerLimits } from '../server/limits.js';
 import { bearer, readJson, sendJson } from './http.js';
 import { SnapshotHub } from './hub.js';
 import { Registrations, tokenIdOf, type RegistrationLimits } from './registrations.js';
@@ -274,7 +274,7 @@ export async function startDpServer(opts: DpServerOptions): Promise<DpServer> {
     refusedMessage: 'egress authentication failed',
     rejectMalformed: true,
   });
-  const server = createServer({ cert: tls.certPem, key: tls.keyPem, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(limits) }, requests);
+  const server = createServer({ cert: tls.certPem, key: tls.keyPem, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(limits) }, capPipelining(requests, log, 'dp-server'));
   applyServerLimits(server, limits, log, 'dp-server');
   const streaming = new StreamingServer(server);
   const host = opts.address ?? '127.0.0.1';

@@ -9,6 +9,7 @@
  * - maxConnections: beyond it new connections are closed at once, before anything is read, so the
  *   process keeps the descriptors it needs (store, listeners) and the clients it already serves.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
 import type { Logger } from '../../core/log.js';
 
@@ -65,4 +66,52 @@ export function applyServerLimits(server: HttpLikeServer, limits: ServerLimits, 
     log.warn({ server: name, maxConnections: limits.maxConnections, refusedSoFar: refused }, 'connection limit reached: refusing new connections (raise --max-connections if this load is expected)');
   });
   return { refused: () => refused };
+}
+
+/**
+ * Requests one connection may have in flight (received, answer not finished). A client that
+ * pipelines more than this without reading the answers is closed.
+ *
+ * Why: node:http parses a whole read (64 KiB: ~2,000 small requests) at once and emits every
+ * request in it; each would be answered and, unread, held in memory. Ten such connections kept
+ * this process busy for seconds, mostly in garbage collection, and every other client and timer
+ * waited (test:reliability part b, 2026-11-27). Go's net/http (kuma-cp) answers pipelined requests
+ * one at a time instead; node:http cannot, so zonectl bounds them. Browsers do not pipeline, and a
+ * client that does (curl, HTTP libraries) keeps far fewer than this in flight.
+ */
+export const MAX_PIPELINED = 128;
+
+const kInFlight = Symbol('zonectl.inFlight');
+type Counted = { [kInFlight]?: number };
+
+/**
+ * Wraps a request handler so that a connection with more than `max` requests in flight is closed
+ * at once: the excess is not handled (no work, no answer), and the answers already being written
+ * are abandoned with the connection. Logged at most once per 10 s per server.
+ */
+export function capPipelining(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  log: Logger,
+  name: string,
+  max = MAX_PIPELINED,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  let closed = 0;
+  let lastLog = 0;
+  return (req, res) => {
+    const socket = req.socket as typeof req.socket & Counted;
+    if (socket.destroyed) return;
+    const n = (socket[kInFlight] = (socket[kInFlight] ?? 0) + 1);
+    if (n > max) {
+      socket.destroy();
+      closed++;
+      const now = Date.now();
+      if (now - lastLog >= 10_000) {
+        lastLog = now;
+        log.warn({ server: name, remoteAddress: socket.remoteAddress, maxPipelined: max, closedSoFar: closed }, 'a client pipelined more requests than it reads answers: connection closed');
+      }
+      return;
+    }
+    res.once('close', () => void (socket[kInFlight] = socket[kInFlight]! - 1));
+    handler(req, res);
+  };
 }

@@ -66,3 +66,28 @@ test('a connection with no byte either way is closed at the idle timeout', async
   const took = Date.now() - started;
   assert.ok(took >= 250 && took < 3000, `closed after ${took} ms`);
 });
+
+test('pipelined requests: 100 in flight are all answered; a client with 5,000 in flight is closed, and others are served meanwhile', async (t) => {
+  const cp = await startTestControlPlane(t);
+  const answers = (s: string) => s.match(/HTTP\/1\.1 200 OK\r\n/g)?.length ?? 0;
+
+  const fine = await client(t, cp.url);
+  fine.sock.write(Array.from({ length: 100 }, (_, i) => `GET /meshes?size=${(i % 10) + 1} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''));
+  const deadline = Date.now() + 10_000;
+  while (answers(fine.got()) < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(answers(fine.got()), 100, 'every pipelined request within the cap is answered');
+  assert.ok(!fine.sock.readableEnded, 'and the connection stays open');
+
+  const flood = await client(t, cp.url);
+  // Closed with answers unread and requests unparsed: the client may see a reset ('error' first).
+  let closedAt = 0;
+  flood.sock.on('close', () => (closedAt = Date.now()));
+  flood.sock.write('GET /meshes HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(5_000));
+  const started = Date.now();
+  const good = await request(`${cp.url}/meshes`);
+  assert.equal(good.status, 200);
+  while (!closedAt && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(closedAt, `still open after 10 s with ${answers(flood.got())} answers`);
+  assert.ok(closedAt - started < 5_000, `closed after ${closedAt - started} ms`);
+  assert.ok(answers(flood.got()) < 200, `at most the cap answered, got ${answers(flood.got())}`);
+});
