@@ -70,14 +70,30 @@ const egress = (i) => JSON.stringify({ type: 'ZoneEgress', name: `ze-${i}`, zone
 
 async function putPhase(url) {
   let i = 0;
+  // The rate is the answers over the time to the last answer. Not autocannon's duration: with
+  // `amount` it ends the run at its next once-a-second tick, so 10,000 PUTs answered in 2.3 s
+  // counted as 3 s (the figures came out as 10,000 / whole seconds: 4,975, 3,322, 2,494).
+  let answered = 0;
+  let lastAt = 0;
+  const t0 = performance.now();
   const r = await autocannon({
     url,
     connections: 50,
     amount: COUNT,
     timeout: 30,
-    requests: [{ method: 'PUT', setupRequest: (req) => ({ ...req, path: `/zoneegresses/ze-${i}`, headers: { 'content-type': 'application/json' }, body: egress(i++) }) }],
+    requests: [
+      {
+        method: 'PUT',
+        setupRequest: (req) => ({ ...req, path: `/zoneegresses/ze-${i}`, headers: { 'content-type': 'application/json' }, body: egress(i++) }),
+        onResponse: () => {
+          answered++;
+          lastAt = performance.now();
+        },
+      },
+    ],
   });
-  return { reqPerSec: Math.round(r.requests.total / (r.duration || 1)), p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts };
+  const seconds = (lastAt - t0) / 1000 || 1;
+  return { reqPerSec: Math.round(answered / seconds), p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts };
 }
 
 async function getPhase(url, connections = 10, duration = GET_SECONDS) {
