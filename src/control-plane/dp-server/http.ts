@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isZonectlError, TooManyRequestsError, UnauthorizedError, ValidationError, type ZonectlError } from '../../core/errors.js';
 import { assertDepth } from '../../resources/limits.js';
 import { closeAfterResponse } from '../server/linger.js';
-import { PayloadTooLargeError } from '../server/problem.js';
+import { readBody } from '../server/body.js';
 
 const TITLES: Record<number, string> = {
   400: 'Could not process a resource',
@@ -54,30 +54,12 @@ export function bearer(req: IncomingMessage): string {
   return m[1];
 }
 
-/** Reads a JSON body of at most `maxBytes` (413 beyond), nested no deeper than MAX_DOCUMENT_DEPTH (400). */
+/**
+ * Reads a JSON body of at most `maxBytes` (413 beyond, read as the API reads its bodies:
+ * server/body.ts), nested no deeper than MAX_DOCUMENT_DEPTH (400).
+ */
 export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY): Promise<unknown> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  const text = await new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    // Not `for await`: leaving that loop early destroys the request, and with it the socket,
-    // before the 413 is written. Past the limit the rest is read and dropped until the answer
-    // goes out (then the connection lingers: server/linger.ts).
-    req.on('data', (c: Buffer) => {
-      if (failed) return;
-      size += c.length;
-      if (size > maxBytes) {
-        failed = true;
-        chunks.length = 0;
-        return reject(tooLarge(maxBytes));
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => failed || resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', (err) => failed || ((failed = true), reject(err)));
-  });
+  const text = await readBody(req, maxBytes);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -86,8 +68,4 @@ export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY): Promi
   }
   assertDepth(value, 'the request body');
   return value;
-}
-
-function tooLarge(maxBytes: number): PayloadTooLargeError {
-  return new PayloadTooLargeError(`request body is larger than ${maxBytes} bytes; nothing was changed`);
 }
