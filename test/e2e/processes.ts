@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
 import { BIN, ROOT } from '../helpers/cli.js';
+import { waitForOutput } from '../helpers/eventually.js';
 
 export interface Proc {
   child: ChildProcess;
@@ -46,20 +47,7 @@ export function spawnZonectl(t: Pick<TestContext, 'after'>, args: string[], env:
     exited,
     stop,
     waitFor(re, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} from zonectl ${args.join(' ')}\nstdout: ${out}\nstderr: ${err}`)), timeoutMs);
-        const check = () => {
-          const m = out.match(re);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m);
-          } else if (done) {
-            clearTimeout(timer);
-            reject(new Error(`zonectl ${args.join(' ')} exited before printing ${re}\nstdout: ${out}\nstderr: ${err}`));
-          } else waiters.push(check);
-        };
-        check();
-      });
+      return waitForOutput({ stdout: () => out, stderr: () => err, exited: () => done, waiters }, `zonectl ${args.join(' ')}`, re, timeoutMs);
     },
   };
 }
@@ -73,18 +61,4 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls fn every 20 ms until it returns a truthy value or timeoutMs passes. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { eventually } from '../helpers/eventually.js';

@@ -5,78 +5,20 @@
  * mutants goes through a live egress, which must stay up and keep routing good clients.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { describe, test } from 'node:test';
-import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from '../../src/egress/client-hello.js';
 import { applyIngresses, applyMesh, budget, eventually, mintToken, record, startCp, startEgress, tempDir, throughEgress, tlsEcho } from './harness.js';
+import { captureHello, nodeClient, opensslClient, type HelloClient } from '../fixtures/egress/hello-capture.js';
 import { MUTATORS, mutate, rng, shapeOf, type HelloShape, type Mutator } from './mutate.js';
 
 const PART = 'c. ClientHello fuzz';
 
-/** Bytes of the first handshake message, by record framing only (the parser under test decides nothing here). */
-function helloComplete(b: Buffer): boolean {
-  let off = 0;
-  let hs = 0;
-  let need = -1;
-  const head: number[] = [];
-  while (off + 5 <= b.length) {
-    const len = b.readUInt16BE(off + 3);
-    if (off + 5 + len > b.length) return false;
-    for (let i = 0; i < len; i++) if (head.length < 4) head.push(b[off + 5 + i]!);
-    hs += len;
-    off += 5 + len;
-    if (need < 0 && head.length === 4) need = 4 + ((head[1]! << 16) | (head[2]! << 8) | head[3]!);
-    if (need >= 0 && hs >= need) return true;
-  }
-  return false;
-}
-
-async function capture(connect: (port: number) => () => void): Promise<Buffer> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  const got = new Promise<Buffer>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no ClientHello captured in 10 s')), 10_000);
-    server.once('connection', (s) => {
-      const chunks: Buffer[] = [];
-      s.on('error', () => {});
-      s.on('data', (d: Buffer) => {
-        chunks.push(d);
-        const all = Buffer.concat(chunks);
-        if (helloComplete(all)) {
-          clearTimeout(timer);
-          resolve(all);
-          s.destroy();
-        }
-      });
-    });
-  });
-  const stop = connect(port);
-  try {
-    return await got;
-  } finally {
-    stop();
-    server.close();
-  }
-}
-
-const nodeClient = (opts: tls.ConnectionOptions) => (port: number) => {
-  const c = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...opts });
-  c.on('error', () => {});
-  return () => c.destroy();
-};
-const opensslClient = (args: string[]) => (port: number) => {
-  const p = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, ...args], { stdio: ['pipe', 'ignore', 'ignore'] });
-  return () => p.kill('SIGKILL');
-};
-
 async function captureSeeds(): Promise<{ name: string; bytes: Buffer }[]> {
-  const clients: [string, (port: number) => () => void][] = [
+  const clients: [string, HelloClient][] = [
     ['node sni', nodeClient({ servername: 'backend{mesh=default}' })],
     ['node no sni', nodeClient({})],
     ['node alpn', nodeClient({ servername: 'web{mesh=default,version=v2}', ALPNProtocols: ['h2', 'http/1.1'] })],
@@ -91,7 +33,7 @@ async function captureSeeds(): Promise<{ name: string; bytes: Buffer }[]> {
     );
   }
   const seeds = [];
-  for (const [name, c] of clients) seeds.push({ name, bytes: await capture(c) });
+  for (const [name, c] of clients) seeds.push({ name, bytes: await captureHello(c) });
   return seeds;
 }
 

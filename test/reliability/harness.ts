@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { createCA } from '../../src/core/pki.js';
 import { BIN, ROOT } from '../helpers/cli.js';
+import { eventually as pollUntil, waitForOutput } from '../helpers/eventually.js';
 import { request } from '../helpers/cp.js';
 
 type After = { after: (fn: () => unknown) => void };
@@ -122,20 +123,7 @@ export function spawnZonectl(t: After, name: string, args: string[], env: Record
     running: () => !done,
     kill,
     waitFor(re, timeoutMs = 30_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} from zonectl ${args.join(' ')}\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`)), timeoutMs);
-        const check = () => {
-          const m = out.match(re);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m);
-          } else if (done) {
-            clearTimeout(timer);
-            reject(new Error(`zonectl ${args.join(' ')} exited before printing ${re}\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`));
-          } else waiters.push(check);
-        };
-        check();
-      });
+      return waitForOutput({ stdout: () => out, stderr: () => err, exited: () => done, waiters }, `zonectl ${args.join(' ')}`, re, timeoutMs);
     },
   };
 }
@@ -262,20 +250,9 @@ export async function startEgress(t: After, cp: Cp, dir: string, name: string, t
   return egress;
 }
 
-/** Polls fn every 50 ms until it returns a truthy value or timeoutMs passes. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(50);
-  }
+/** Polls fn every 50 ms until it returns a truthy value or timeoutMs passes (20 s: real processes under load). */
+export function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  return pollUntil(what, fn, timeoutMs, 50);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
