@@ -174,6 +174,10 @@ function watchRoutes(path: string, egress: ProxyHandle, log: Logger): () => void
   } catch (err) {
     fallBack(err as Error);
   }
+  // The egress said it listens before this watch existed: a change saved in between (a preempted
+  // process, a script that edits the file as soon as the port answers) raised no event. Reload
+  // once now; it does nothing when the file is still what was loaded.
+  changed();
   return () => {
     process.removeListener('SIGHUP', onHup);
     clearTimeout(timer);
