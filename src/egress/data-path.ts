@@ -53,7 +53,7 @@ export interface DataPathContext {
  * Client bytes kept while the upstream connects before the client is paused (a TLS client waits
  * for the ServerHello, so early bytes are rare).
  */
-const EARLY_MAX = 64 * 1024;
+export const EARLY_MAX = 64 * 1024;
 
 const kConn = Symbol('zonectl.conn');
 

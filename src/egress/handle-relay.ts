@@ -14,13 +14,11 @@
 import { lookup } from 'node:dns';
 import net from 'node:net';
 import { parseClientHello } from './client-hello.js';
-import type { DataPathContext } from './data-path.js';
+import { EARLY_MAX, type DataPathContext } from './data-path.js';
 import type { EndpointCounters, RejectReason, RouteCounters } from './metrics.js';
 import { pickEndpoint, type CompiledPassthrough } from './route-table.js';
 import type { ConnectReq, TcpHandle, Uv, WriteReq } from './uv.js';
 
-/** Client bytes kept while the upstream connects before the client stops being read (as data-path.ts). */
-const EARLY_MAX = 64 * 1024;
 /** First read buffers: slices of Buffer's shared pool, so 10,000 idle connections stay cheap. */
 const BUF_MIN = 2 * 1024;
 /** A read that fills its buffer means bulk traffic: grow to this (fewer syscalls per GiB). */
