@@ -13,6 +13,7 @@ import { authorize } from './enforce.js';
 import type { EgressMetrics, EndpointCounters, RejectReason, RouteCounters } from './metrics.js';
 import { relay, UpstreamReader } from './relay.js';
 import { pickEndpoint, type CompiledPassthrough, type RouteTable } from './route-table.js';
+import { SlotSet } from './slot-set.js';
 import type { UpstreamTimers } from './upstream-timers.js';
 
 /** What drain and close need of an accepted connection. */
@@ -55,6 +56,11 @@ export interface DataPathContext {
  */
 export const EARLY_MAX = 64 * 1024;
 
+/** Where a connection sits in its egress's accepted connections (a SlotSet). */
+export const kAcceptedSlot: unique symbol = Symbol('zonectl.acceptedSlot');
+/** Where a connection sits in the ClientHello deadlines (a SlotSet). */
+export const kHelloSlot: unique symbol = Symbol('zonectl.helloSlot');
+
 const kConn = Symbol('zonectl.conn');
 
 /**
@@ -80,6 +86,7 @@ class PendingConn {
   up: net.Socket | undefined = undefined;
   reader: UpstreamReader | undefined = undefined;
   epStats: EndpointCounters | undefined = undefined;
+  [kHelloSlot] = -1;
   constructor(
     readonly ctx: DataPathContext,
     readonly client: net.Socket,
@@ -94,6 +101,7 @@ const connOf = (s: net.Socket): PendingConn => (s as unknown as Tagged)[kConn];
 
 /** A connection reading its ClientHello (of either data path). */
 export interface HelloWaiter {
+  [kHelloSlot]: number;
   readonly deadline: number;
   /** The deadline passed: reject the connection as `timeout`. */
   helloTimeout(): void;
@@ -106,7 +114,7 @@ export interface HelloWaiter {
  * fires at most one tick late; the timer is armed only while some connection waits, and unref'd.
  */
 export class HelloDeadlines {
-  private readonly waiting = new Set<HelloWaiter>();
+  private readonly waiting = new SlotSet<HelloWaiter>(kHelloSlot);
   private timer: NodeJS.Timeout | undefined;
   private readonly tick: number;
   constructor(readonly timeoutMs: number) {
@@ -127,7 +135,7 @@ export class HelloDeadlines {
   private sweep(): void {
     this.timer = undefined;
     const now = performance.now();
-    for (const c of this.waiting) if (c.deadline <= now) c.helloTimeout();
+    for (const c of this.waiting.toArray()) if (c.deadline <= now && this.waiting.has(c)) c.helloTimeout();
     if (this.waiting.size > 0) this.arm();
   }
 }

@@ -12,7 +12,8 @@ import type { AccessLogBackend, EgressSnapshot, UpstreamSettings } from '../reso
 import { AccessLog, type RejectionLimit } from './access-log.js';
 import { unknownOperators } from './access-log-format.js';
 import { createAdminServer, type AdminSource, type ReadyState } from './admin.js';
-import { attachTerminator, HelloDeadlines, onConnection, type Closable, type DataPathContext } from './data-path.js';
+import { attachTerminator, HelloDeadlines, kAcceptedSlot, onConnection, type Closable, type DataPathContext } from './data-path.js';
+import { SlotSet } from './slot-set.js';
 import { handleAcceptor } from './handle-relay.js';
 import { LineWriters, type LineSinks } from './lines.js';
 import { revokeDenied } from './enforce.js';
@@ -269,7 +270,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   attachTerminator(ctx);
 
   // Every accepted connection, routed or not, so close() and drain leave nothing behind.
-  const pending = new Set<Closable>();
+  const pending = new SlotSet<Closable>(kAcceptedSlot);
   /** Set while draining: called when the last accepted connection closed. */
   let onIdle: (() => void) | undefined;
   // One shared listener rather than a closure per connection ('close' fires once).
@@ -303,7 +304,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   else log.debug({ address, port, dataPath }, 'egress worker listening');
 
   const destroyAll = () => {
-    for (const s of pending) s.destroy();
+    for (const s of pending.toArray()) s.destroy();
     for (const s of ctx.live) s.destroy();
   };
   const closeServers = async () => {

@@ -14,9 +14,10 @@
 import { lookup } from 'node:dns';
 import net from 'node:net';
 import { parseClientHello } from './client-hello.js';
-import { EARLY_MAX, type DataPathContext } from './data-path.js';
+import { EARLY_MAX, kAcceptedSlot, kHelloSlot, type DataPathContext } from './data-path.js';
 import type { EndpointCounters, RejectReason, RouteCounters } from './metrics.js';
 import { pickEndpoint, type CompiledPassthrough } from './route-table.js';
+import { kConnecting, kRelayed, type TimerSlots } from './upstream-timers.js';
 import type { ConnectReq, TcpHandle, Uv, WriteReq } from './uv.js';
 
 /** First read buffers: slices of Buffer's shared pool, so 10,000 idle connections stay cheap. */
@@ -67,6 +68,12 @@ export class HandleConn {
   clientBuf: Buffer = Buffer.allocUnsafe(BUF_MIN);
   upstreamBuf: Buffer | undefined = undefined;
   private peer: { address?: string; port?: number } | undefined = undefined;
+  // The slots of the sets and timers this connection enters, declared so that entering them does
+  // not change the object's shape (V8 then keeps every property load here monomorphic).
+  [kAcceptedSlot] = -1;
+  [kHelloSlot] = -1;
+  [kConnecting]: TimerSlots[typeof kConnecting] = undefined;
+  [kRelayed]: TimerSlots[typeof kRelayed] = undefined;
 
   constructor(
     readonly ctx: DataPathContext,
@@ -254,11 +261,11 @@ function connect(c: HandleConn, idx: number): void {
   const r = c.route!;
   const ep = r.endpoints[idx];
   c.idx = idx;
-  c.started = performance.now();
-  if (c.routed === 0) c.routed = c.started;
+  const now = (c.started = performance.now());
+  if (c.routed === 0) c.routed = now;
   c.epStats = ctx.metrics.endpointFor(r.route.sni, ep);
   const attempt = ++c.attempt;
-  ctx.upstream.connecting(c);
+  ctx.upstream.connecting(c, now);
   if (ep.family !== 0) return dial(c, attempt, ep.address, ep.family, ep.port);
   // A host name: resolved as net.connect would (the connect deadline runs meanwhile).
   lookup(ep.address, (err, address, family) => {
@@ -296,10 +303,11 @@ function onConnect(this: ConnReq, status: number): void {
   c.connected = true;
   up.setNoDelay(true);
   const epStats = c.epStats!;
-  ctx.metrics.connectedTo(epStats, c.stats!, (performance.now() - c.started) / 1000);
+  const now = performance.now();
+  ctx.metrics.connectedTo(epStats, c.stats!, (now - c.started) / 1000);
   epStats.active++;
   epStats.total++;
-  ctx.upstream.relayed(c);
+  ctx.upstream.relayed(c, undefined, now);
   const first = c.early ? Buffer.concat([c.hello!, ...c.early]) : c.hello!;
   c.hello = c.early = undefined;
   const ok = write(c, true, first);

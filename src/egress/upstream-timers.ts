@@ -11,15 +11,19 @@
  * One sweep per kind walks the sockets in it; a deadline fires at most one tick (1/10) late.
  */
 import type { UpstreamSettings } from '../resources/egress-config.js';
+import { SlotSet } from './slot-set.js';
 
 export type ResolvedUpstreamSettings = Required<UpstreamSettings>;
 
 /** `dp run`'s defaults; a snapshot's (or routes file's) `upstream` section overrides them. */
 export const UPSTREAM_DEFAULTS: ResolvedUpstreamSettings = { connectTimeoutMs: 5_000, idleTimeoutMs: 3_600_000, tcpKeepaliveMs: 0 };
 
+const kSweepSlot: unique symbol = Symbol('zonectl.upstream.sweepSlot');
+type Swept = { [kSweepSlot]: number };
+
 /** A set of items visited every tick while it is not empty; `visit` returns true to drop one. */
-class Sweep<T> {
-  private readonly items = new Set<T>();
+class Sweep<T extends Swept> {
+  private readonly items = new SlotSet<T>(kSweepSlot);
   private timer: NodeJS.Timeout | undefined;
   constructor(
     private readonly tickMs: () => number,
@@ -47,7 +51,7 @@ class Sweep<T> {
   private sweep(): void {
     this.timer = undefined;
     const now = performance.now();
-    for (const item of this.items) if (this.visit(item, now)) this.items.delete(item);
+    for (const item of this.items.toArray()) if (this.items.has(item) && this.visit(item, now)) this.items.delete(item);
     if (this.items.size > 0) this.arm();
   }
 }
@@ -64,13 +68,13 @@ export interface TimedSocket {
   setKeepAlive(enable: boolean, delayMs: number): unknown;
 }
 
-interface Connecting {
+export interface Connecting extends Swept {
   sock: TimedSocket;
   deadline: number;
   timeoutMs: number;
 }
 
-interface Relayed {
+export interface Relayed extends Swept {
   up: TimedSocket;
   client: TimedSocket | undefined;
   /** bytesRead + bytesWritten of the upstream at the last change seen. */
@@ -79,9 +83,14 @@ interface Relayed {
 }
 
 const tick = (ms: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(ms / 10)));
-const kConnecting = Symbol('zonectl.upstream.connecting');
-const kRelayed = Symbol('zonectl.upstream.relayed');
-type Tagged = { [kConnecting]?: Connecting; [kRelayed]?: Relayed };
+/**
+ * The timers' entries, kept on the upstream socket. A class whose objects are timed declares both
+ * (`[kConnecting] = undefined`) so that being timed does not change its shape (handle-relay.ts).
+ */
+export const kConnecting: unique symbol = Symbol('zonectl.upstream.connecting');
+export const kRelayed: unique symbol = Symbol('zonectl.upstream.relayed');
+export type TimerSlots = { [kConnecting]?: Connecting; [kRelayed]?: Relayed };
+type Tagged = TimerSlots;
 
 export class UpstreamTimers {
   private readonly connects = new Sweep<Connecting>(
@@ -115,11 +124,14 @@ export class UpstreamTimers {
 
   constructor(readonly settings: () => ResolvedUpstreamSettings) {}
 
-  /** Call right after net.connect()/tls.connect(): the connect deadline starts now. */
-  connecting(sock: TimedSocket): void {
+  /**
+   * Call right after net.connect()/tls.connect(): the connect deadline starts now (`now`, when the
+   * caller has read performance.now() already).
+   */
+  connecting(sock: TimedSocket, now = performance.now()): void {
     const timeoutMs = this.settings().connectTimeoutMs;
     if (timeoutMs <= 0) return;
-    const c: Connecting = { sock, deadline: performance.now() + timeoutMs, timeoutMs };
+    const c: Connecting = { sock, deadline: now + timeoutMs, timeoutMs, [kSweepSlot]: -1 };
     (sock as Tagged)[kConnecting] = c;
     this.connects.add(c);
   }
@@ -128,7 +140,7 @@ export class UpstreamTimers {
    * Call once the upstream is connected (and, for TLS, handshaken) and about to be relayed;
    * `client` is left out when `up` stands for the whole connection.
    */
-  relayed(up: TimedSocket, client?: TimedSocket): void {
+  relayed(up: TimedSocket, client?: TimedSocket, now = performance.now()): void {
     const c = (up as Tagged)[kConnecting];
     if (c) {
       this.connects.delete(c);
@@ -140,7 +152,7 @@ export class UpstreamTimers {
       client?.setKeepAlive(true, s.tcpKeepaliveMs);
     }
     if (s.idleTimeoutMs > 0) {
-      const r: Relayed = { up, client, bytes: up.bytesRead + up.bytesWritten, since: performance.now() };
+      const r: Relayed = { up, client, bytes: up.bytesRead + up.bytesWritten, since: now, [kSweepSlot]: -1 };
       (up as Tagged)[kRelayed] = r;
       this.idle.add(r);
     }
