@@ -159,7 +159,10 @@ function useHandles(listener: net.Server, ctx: DataPathContext, log: Logger): st
     log.warn({ reason: why }, 'relaying on net.Socket: libuv TCP handles are not usable here (more CPU per connection)');
     return 'net.Socket';
   }
-  handle!.onconnection = handleAcceptor(ctx, uv);
+  // Linux copies TCP_NODELAY from the listening socket to each accepted one: set once here, it
+  // saves a setsockopt per connection (elsewhere, or if this fails, each connection sets it).
+  const inherited = process.platform === 'linux' && handle!.setNoDelay(true) === 0;
+  handle!.onconnection = handleAcceptor(ctx, uv, inherited);
   return 'libuv handles';
 }
 

@@ -11,8 +11,10 @@
  * with shutdown() once the writes before it are done (half-close); when both sides sent theirs,
  * both handles close. An error on either side (reset, failed write) closes both.
  */
+import { Buffer } from 'node:buffer';
 import { lookup } from 'node:dns';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { parseClientHello } from './client-hello.js';
 import { EARLY_MAX, kAcceptedSlot, kHelloSlot, type DataPathContext } from './data-path.js';
 import type { EndpointCounters, RejectReason, RouteCounters } from './metrics.js';
@@ -122,8 +124,11 @@ export class HandleConn {
 
 const connOf = (h: TcpHandle): HandleConn => (h as Tagged)[kConn];
 
-/** A listener's onconnection for `ctx`: every accepted handle starts here. */
-export function handleAcceptor(ctx: DataPathContext, uv: Uv): (err: number, handle: TcpHandle | undefined) => void {
+/**
+ * A listener's onconnection for `ctx`: every accepted handle starts here. `noDelayInherited`: the
+ * listening socket has TCP_NODELAY and accepted sockets inherit it (Linux), so it is not set again.
+ */
+export function handleAcceptor(ctx: DataPathContext, uv: Uv, noDelayInherited = false): (err: number, handle: TcpHandle | undefined) => void {
   return (err, handle) => {
     // An accept error (e.g. ENFILE) leaves nothing to close; libuv keeps listening.
     if (err || !handle) return void ctx.log.debug({ code: uv.errname(err) }, 'accept failed');
@@ -139,7 +144,7 @@ export function handleAcceptor(ctx: DataPathContext, uv: Uv): (err: number, hand
     ctx.accepted.add(c);
     if (ctx.access.on) ctx.access.accepted(c);
     ctx.deadlines.add(c);
-    handle.setNoDelay(true);
+    if (!noDelayInherited) handle.setNoDelay(true);
     handle.useUserBuffer(c.clientBuf);
     handle.onread = onClientRead;
     const e = handle.readStart();

@@ -48,6 +48,29 @@ describe('connections closed before routing, by reason', () => {
     assert.equal(e.stats().rejected.timeout, 1);
   });
 
+  test('of many connections waiting for their hello, each slow one is closed at the timeout and each one that finishes is relayed', async (t) => {
+    // Connections leave the deadline set from its middle and while it is being swept (it keeps
+    // positions on the connections themselves): none may be skipped, closed twice or closed early.
+    const upstream = await plainEcho(t, 'up');
+    const e = await egress(t, pass(upstream), { clientHelloTimeoutMs: 300 });
+    const slow = await Promise.all(Array.from({ length: 30 }, () => rawConnect(t, e.port)));
+    const good = await Promise.all(Array.from({ length: 10 }, () => rawConnect(t, e.port)));
+    const slowClosed = slow.map((c) => closed(c));
+    for (const c of slow) c.write(hello().subarray(0, 10));
+    // Every other good connection finishes its hello right away, the rest after a sweep has run.
+    for (const c of good.filter((_, i) => i % 2 === 0)) c.write(hello());
+    await new Promise((r) => setTimeout(r, 150));
+    for (const c of good.filter((_, i) => i % 2 === 1)) c.write(hello());
+    // The echo upstream says `up:` and echoes the hello.
+    for (const c of good) assert.ok((await readN(c, 3 + hello().length)).startsWith('up:'));
+    await Promise.all(slowClosed);
+    assert.equal(e.stats().rejected.timeout, 30);
+    for (const c of good) {
+      c.write('ping');
+      assert.equal(await readN(c, 4), 'ping', 'relayed connections outlive the sweeps');
+    }
+  });
+
   test('a ClientHello cut short by EOF is malformed', async (t) => {
     const e = await egress(t, pass(1));
     const c = await rawConnect(t, e.port);
