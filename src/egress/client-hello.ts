@@ -43,6 +43,17 @@ export function parseClientHello(buf: Uint8Array): ClientHelloResult {
   // legacy_record_version is 0x0301..0x0303 in practice; major 3 is the TLS signature.
   if (buf.length >= 2 && buf[1] !== 3) return fail('not-tls');
 
+  // The common case: the whole message in the first record, all of it read. Parsed in place (no
+  // copies or views); anything else takes the general path below, which gives the same answers.
+  if (buf.length >= 9 && buf[5] === HS_CLIENT_HELLO) {
+    const recLen = (buf[3] << 8) | buf[4];
+    const hsLength = 4 + ((buf[6] << 16) | (buf[7] << 8) | buf[8]);
+    if (buf[0] === CONTENT_HANDSHAKE && recLen <= MAX_RECORD && 5 + recLen <= MAX_CLIENT_HELLO_BYTES && hsLength <= recLen && 5 + hsLength <= buf.length) {
+      const body = parseBody(new Reader(buf, 9, 5 + hsLength));
+      if (!body) return fail('malformed');
+      return { ok: true, sni: body.sni, alpn: body.alpn, end: Math.min(5 + recLen, buf.length) };
+    }
+  }
   // Reassemble the handshake fragments of consecutive handshake records (RFC 8446 §5.1: "Handshake
   // messages MAY be coalesced into a single TLSPlaintext record or fragmented across several").
   const fragments: Uint8Array[] = [];
@@ -78,7 +89,7 @@ export function parseClientHello(buf: Uint8Array): ClientHelloResult {
     if (hsLength >= 0 && hsBytes >= hsLength) break;
   }
   const msg = concatPrefix(fragments, hsLength);
-  const body = parseBody(msg.subarray(4, hsLength));
+  const body = parseBody(new Reader(msg, 4, hsLength));
   if (!body) return fail('malformed');
   return { ok: true, sni: body.sni, alpn: body.alpn, end };
 }
@@ -107,6 +118,12 @@ class Reader {
     this.pos += 2;
     return v;
   }
+  /** Skips the next n bytes; false when fewer are left. */
+  skip(n: number): boolean {
+    if (n < 0 || this.pos + n > this.limit) return false;
+    this.pos += n;
+    return true;
+  }
   /** A sub-reader over the next n bytes (a TLS `opaque x<..>` vector), or undefined. */
   take(n: number): Reader | undefined {
     if (n < 0 || this.pos + n > this.limit) return undefined;
@@ -119,40 +136,60 @@ class Reader {
   }
 }
 
+/**
+ * The extension types seen in the hello being parsed, one bit per type (RFC 8446 §4.2 forbids
+ * repeats). Module-wide and cleared after each parse (parsing is synchronous): no Set per hello.
+ */
+const seenBits = new Uint32Array(65536 / 32);
+const seenTypes: number[] = [];
+
 /** RFC 8446 §4.1.2 ClientHello (and RFC 5246 §7.4.1.2, where extensions may be absent). */
-function parseBody(b: Uint8Array): { sni: string | undefined; alpn: string[] } | undefined {
-  const r = new Reader(b);
+function parseBody(r: Reader): { sni: string | undefined; alpn: string[] } | undefined {
   if (r.u16() < 0) return undefined; // legacy_version
-  if (!r.take(32)) return undefined; // random
+  if (!r.skip(32)) return undefined; // random
   const sidLen = r.u8();
-  if (sidLen < 0 || sidLen > 32 || !r.take(sidLen)) return undefined; // legacy_session_id<0..32>
+  if (sidLen < 0 || sidLen > 32 || !r.skip(sidLen)) return undefined; // legacy_session_id<0..32>
   const csLen = r.u16();
-  if (csLen < 2 || csLen % 2 !== 0 || !r.take(csLen)) return undefined; // cipher_suites<2..2^16-2>
+  if (csLen < 2 || csLen % 2 !== 0 || !r.skip(csLen)) return undefined; // cipher_suites<2..2^16-2>
   const cmLen = r.u8();
-  if (cmLen < 1 || !r.take(cmLen)) return undefined; // legacy_compression_methods<1..2^8-1>
+  if (cmLen < 1 || !r.skip(cmLen)) return undefined; // legacy_compression_methods<1..2^8-1>
   if (r.left === 0) return { sni: undefined, alpn: [] }; // TLS 1.2 without extensions
   const extLen = r.u16();
   const exts = r.take(extLen);
   if (!exts || r.left !== 0) return undefined;
+  try {
+    return parseExtensions(exts);
+  } finally {
+    for (const t of seenTypes) seenBits[t >>> 5] = 0;
+    seenTypes.length = 0;
+  }
+}
+
+function parseExtensions(exts: Reader): { sni: string | undefined; alpn: string[] } | undefined {
   let sni: string | undefined;
   let alpn: string[] = [];
-  const seen = new Set<number>();
   while (exts.left > 0) {
     const type = exts.u16();
-    const data = exts.take(exts.u16());
-    if (type < 0 || !data) return undefined;
+    const len = exts.u16();
+    if (type < 0 || len < 0) return undefined;
     // RFC 8446 §4.2: "There MUST NOT be more than one extension of the same type".
-    if (seen.has(type)) return undefined;
-    seen.add(type);
-    if (type === EXT_SERVER_NAME) {
-      const name = parseServerName(data);
-      if (name === null) return undefined;
-      sni = name;
-    } else if (type === EXT_ALPN) {
-      const list = parseAlpn(data);
-      if (!list) return undefined;
-      alpn = list;
-    }
+    const bit = 1 << (type & 31);
+    if (seenBits[type >>> 5] & bit) return undefined;
+    seenBits[type >>> 5] |= bit;
+    seenTypes.push(type);
+    if (type === EXT_SERVER_NAME || type === EXT_ALPN) {
+      const data = exts.take(len);
+      if (!data) return undefined;
+      if (type === EXT_SERVER_NAME) {
+        const name = parseServerName(data);
+        if (name === null) return undefined;
+        sni = name;
+      } else {
+        const list = parseAlpn(data);
+        if (!list) return undefined;
+        alpn = list;
+      }
+    } else if (!exts.skip(len)) return undefined;
   }
   return { sni, alpn };
 }

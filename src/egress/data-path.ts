@@ -107,6 +107,26 @@ export interface HelloWaiter {
   helloTimeout(): void;
 }
 
+class HelloWaiters extends SlotSet<HelloWaiter> {
+  protected slot(c: HelloWaiter): number {
+    return c[kHelloSlot];
+  }
+  protected setSlot(c: HelloWaiter, i: number): void {
+    c[kHelloSlot] = i;
+  }
+}
+
+/** Accepted connections (either data path's) not closed yet, for drain, close and the cap. */
+export class AcceptedSet extends SlotSet<Closable> {
+  protected slot(c: Closable): number | undefined {
+    return (c as Slotted)[kAcceptedSlot];
+  }
+  protected setSlot(c: Closable, i: number): void {
+    (c as Slotted)[kAcceptedSlot] = i;
+  }
+}
+type Slotted = { [kAcceptedSlot]?: number };
+
 /**
  * ClientHello deadlines of one listener. Every connection has the same timeout, so instead of a
  * setTimeout/clearTimeout pair per connection (a Timeout object, timer-list bookkeeping, and a
@@ -114,7 +134,7 @@ export interface HelloWaiter {
  * fires at most one tick late; the timer is armed only while some connection waits, and unref'd.
  */
 export class HelloDeadlines {
-  private readonly waiting = new SlotSet<HelloWaiter>(kHelloSlot);
+  private readonly waiting = new HelloWaiters();
   private timer: NodeJS.Timeout | undefined;
   private readonly tick: number;
   constructor(readonly timeoutMs: number) {

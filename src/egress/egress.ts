@@ -12,8 +12,7 @@ import type { AccessLogBackend, EgressSnapshot, UpstreamSettings } from '../reso
 import { AccessLog, type RejectionLimit } from './access-log.js';
 import { unknownOperators } from './access-log-format.js';
 import { createAdminServer, type AdminSource, type ReadyState } from './admin.js';
-import { attachTerminator, HelloDeadlines, kAcceptedSlot, onConnection, type Closable, type DataPathContext } from './data-path.js';
-import { SlotSet } from './slot-set.js';
+import { AcceptedSet, attachTerminator, HelloDeadlines, onConnection, type DataPathContext } from './data-path.js';
 import { handleAcceptor } from './handle-relay.js';
 import { LineWriters, type LineSinks } from './lines.js';
 import { revokeDenied } from './enforce.js';
@@ -273,7 +272,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   attachTerminator(ctx);
 
   // Every accepted connection, routed or not, so close() and drain leave nothing behind.
-  const pending = new SlotSet<Closable>(kAcceptedSlot);
+  const pending = new AcceptedSet();
   /** Set while draining: called when the last accepted connection closed. */
   let onIdle: (() => void) | undefined;
   // One shared listener rather than a closure per connection ('close' fires once).

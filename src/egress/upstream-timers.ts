@@ -21,9 +21,18 @@ export const UPSTREAM_DEFAULTS: ResolvedUpstreamSettings = { connectTimeoutMs: 5
 const kSweepSlot: unique symbol = Symbol('zonectl.upstream.sweepSlot');
 type Swept = { [kSweepSlot]: number };
 
+class SweptSet<T extends Swept> extends SlotSet<T> {
+  protected slot(x: T): number {
+    return x[kSweepSlot];
+  }
+  protected setSlot(x: T, i: number): void {
+    x[kSweepSlot] = i;
+  }
+}
+
 /** A set of items visited every tick while it is not empty; `visit` returns true to drop one. */
 class Sweep<T extends Swept> {
-  private readonly items = new SlotSet<T>(kSweepSlot);
+  private readonly items = new SweptSet<T>();
   private timer: NodeJS.Timeout | undefined;
   constructor(
     private readonly tickMs: () => number,
