@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // npm run bench:egress — zonectl's egress vs nginx (stream + ssl_preread, one worker) vs direct,
-// all on 127.0.0.1, interleaved in one run, printed as ratios. Bounded: about 2-3 minutes.
+// all on 127.0.0.1, interleaved in one run, printed as ratios. Bounded: about 7-8 minutes.
 //
 // The 2-core machine: each proxy (nginx's one worker, zonectl's one process) is pinned to CPU 1;
 // the load generator and the backends are pinned to CPU 0. Both proxies thus get the same single
 // core and neither competes with the load; when the client core saturates first, throughput
 // ratios approach 1 and the proxy CPU figures (from /proc/<pid>/stat) are what tells them apart.
-// Env: BENCH_ROUNDS (default 3), BENCH_SECONDS (default 3), BENCH_IDLE (default 9900).
+// Env: BENCH_ROUNDS (default 5), BENCH_SECONDS (default 3), BENCH_WARM (default 1), BENCH_IDLE (default 9900).
 // Flags: --only PHASE[,PHASE] (bulk, connrate, latency, tls, rss, workers, policies).
 // The `policies` phase runs zonectl with 10 MeshTrafficPermission entries on the mTLS route and the
 // access log on (to a file) against the same zonectl without them, interleaved, both pinned as above.
@@ -21,11 +21,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 // 2 fds per relayed connection, a hard limit of 20,000 open files per process here (not raisable
 // in this container), and node's own ~30 fds (epoll, pipes, inotify): 9,900 fits.
 const IDLE = Number(process.env.BENCH_IDLE ?? 9900);
+// Seconds of unmeasured connections right before each new-connection measurement (BENCH_WARM): a
+// Node process left idle while the other targets ran has had its young generation shrunk by V8's
+// memory reducer, and the first second of a burst then pays 2-3x the scavenges (measured with
+// --trace-gc: 51 vs 23). The figures are for steady load, for every target alike.
+const WARM = Number(process.env.BENCH_WARM ?? 1);
 // BENCH_PHASES=bulk,connrate,latency,tls,rss (or `--only connrate,latency`) runs a subset (while tuning).
 const onlyAt = process.argv.indexOf('--only');
 const PHASES = new Set((onlyAt > 0 ? process.argv[onlyAt + 1] : (process.env.BENCH_PHASES ?? 'bulk,connrate,latency,tls,rss,workers,policies')).split(','));
@@ -241,6 +246,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     log(`round ${round} bulk      ${t.padEnd(8)} ${(r.bytes / r.secs / 2 ** 30).toFixed(2)} GiB/s${r.cpu !== undefined ? `, proxy CPU ${(r.cpu / (r.bytes / 2 ** 30)).toFixed(3)} s/GiB` : ''}`);
   }
   for (const t of PHASES.has('connrate') ? inOrder(round, ['direct', 'nginx', 'zonectl', 'zonectl-sockets', 'node-relay', 'raw-relay']) : []) {
+    if (WARM > 0) await runClient({ mode: 'connrate', port: targets[t].port('echo1'), sni: SNI.echo1, seconds: WARM, concurrency: 50 });
     const r = await measure(t, (x) => runClient({ mode: 'connrate', port: x.port('echo1'), sni: SNI.echo1, seconds: SECONDS, concurrency: 50 }));
     const us = (s) => (s / r.done) * 1e6;
     push('connrate', t, { cps: r.done / r.secs, cpuPerConnUs: r.cpu === undefined ? undefined : us(r.cpu), sysPerConnUs: r.sys === undefined ? undefined : us(r.sys), failed: r.failed, p50: r.p50, p99: r.p99 });
@@ -273,36 +279,45 @@ for (const t of PHASES.has('rss') ? ['nginx', 'zonectl'] : []) {
 // ---- workers: 2 processes each, unpinned -----------------------------------------------------
 const BOTH = '0,1';
 if (PHASES.has('workers')) {
-  const n2Port = await freePort();
-  writeFileSync(
-    join(work, 'nginx2.conf'),
-    `worker_processes 2;
+  // nginx with 1 and with 2 worker processes, unpinned like zonectl's: nginx's own scaling on this
+  // machine is the ceiling any proxy's 2-worker gain can reach here.
+  const nginxW = (workers, port) => {
+    const conf = join(work, `nginx-${workers}w.conf`);
+    writeFileSync(
+      conf,
+      `worker_processes ${workers};
 daemon off;
-pid ${work}/nginx2.pid;
-error_log ${work}/nginx2-error.log warn;
+pid ${work}/nginx-${workers}w.pid;
+error_log ${work}/nginx-${workers}w-error.log warn;
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 worker_rlimit_nofile 20000;
 events { worker_connections 20000; }
 stream {
   map $ssl_preread_server_name $up { "${SNI.echo1}" 127.0.0.1:${ports.echo1}; }
-  server { listen 127.0.0.1:${n2Port} backlog=4096; ssl_preread on; proxy_pass $up; }
+  server { listen 127.0.0.1:${port} backlog=4096; ssl_preread on; proxy_pass $up; }
 }
 `,
-  );
-  const nginx2 = pinned(BOTH, 'nginx', ['-e', join(work, 'nginx2-error.log'), '-p', work, '-c', join(work, 'nginx2.conf')]);
+    );
+    return pinned(BOTH, 'nginx', ['-e', join(work, `nginx-${workers}w-error.log`), '-p', work, '-c', conf]);
+  };
+  const n2Port = await freePort();
+  const n1Port = await freePort();
+  const nginx2 = nginxW(2, n2Port);
+  const nginx1 = nginxW(1, n1Port);
   const zonectlW = (workers, port, admin) =>
     pinned(BOTH, process.execPath, [join(root, 'bin', 'run.js'), 'dp', 'run', '--proxy-type=egress', '--routes-file', join(work, 'routes.yaml'), '--address', '127.0.0.1', '--port', String(port), '--admin-port', String(admin), '--workers', String(workers), '--log-level', 'warn']);
   const z2Port = await freePort();
   const z1Port = await freePort();
   const z2 = zonectlW(2, z2Port, await freePort());
   const z1 = zonectlW(1, z1Port, await freePort());
-  await Promise.all([waitPort(n2Port), waitPort(z2Port), waitPort(z1Port)]);
+  await Promise.all([waitPort(n2Port), waitPort(n1Port), waitPort(z2Port), waitPort(z1Port)]);
   // Warm-up, not measured (JIT, see above), which also lets every worker join the socket.
-  for (const port of [n2Port, z2Port, z1Port]) await runClient({ mode: 'connrate', port, sni: SNI.echo1, seconds: 2, concurrency: 50 });
-  const wt = { 'nginx-2w': { port: n2Port, pid: nginx2.pid }, 'zonectl-2w': { port: z2Port, pid: z2.pid }, 'zonectl-1w': { port: z1Port, pid: z1.pid } };
+  for (const port of [n2Port, n1Port, z2Port, z1Port]) await runClient({ mode: 'connrate', port, sni: SNI.echo1, seconds: 2, concurrency: 50 });
+  const wt = { 'nginx-2w': { port: n2Port, pid: nginx2.pid }, 'nginx-1w': { port: n1Port, pid: nginx1.pid }, 'zonectl-2w': { port: z2Port, pid: z2.pid }, 'zonectl-1w': { port: z1Port, pid: z1.pid } };
   results.workers = {};
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const [t, x] of Object.entries(wt)) {
+    for (const [t, x] of inOrder(round, Object.entries(wt))) {
+      if (WARM > 0) await Promise.all([0, 1].map(() => runClient({ mode: 'connrate', port: x.port, sni: SNI.echo1, seconds: WARM, concurrency: 25 })));
       const c0 = treeCpuSeconds(x.pid);
       const b0 = cpuSeconds(backend.pid);
       const clients = [0, 1].map(() => {
@@ -324,6 +339,7 @@ stream {
     }
   }
   nginx2.kill('SIGQUIT');
+  nginx1.kill('SIGQUIT');
   z2.kill('SIGTERM');
   z1.kill('SIGTERM');
 }
@@ -382,6 +398,17 @@ if (PHASES.has('policies')) {
 // ---- report ---------------------------------------------------------------------------------
 const m = (phase, t, key) => (results[phase][t] ? median(results[phase][t].map((x) => x[key])) : NaN);
 const ratio = (a, b) => (a / b).toFixed(2);
+// The headline ratio of a target against another: the median of the per-round ratios. Each round
+// measures them back to back, so a drift of the shared machine between rounds (this VM's CPU time
+// per connection moves by 20-30 % over minutes) cancels out; every round's ratio is shown too, and
+// the ratio of the medians after them.
+const pair = (phase, a, b, key) => {
+  const xs = results[phase][a];
+  const ys = results[phase][b];
+  if (!xs || !ys) return 'NaN';
+  const rs = xs.map((x, i) => x[key] / ys[i][key]);
+  return `${median(rs).toFixed(2)} [rounds ${rs.map((r) => r.toFixed(2)).join(' ')}; medians ${ratio(m(phase, a, key), m(phase, b, key))}]`;
+};
 const bulkN = m('bulk', 'nginx', 'gibps');
 const bulkZ = m('bulk', 'zonectl', 'gibps');
 const cpuN = m('bulk', 'nginx', 'cpuPerGiB');
@@ -398,22 +425,22 @@ const tlsZ = m('tls', 'zonectl', 'gibps');
 const rssN = results.rss.nginx?.[0] ?? { rss: NaN };
 const rssZ = results.rss.zonectl?.[0] ?? { rss: NaN, n: 0 };
 const lines = [
-  `zonectl egress vs nginx ${spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '')} (stream ssl_preread, 1 worker), medians of ${ROUNDS} interleaved rounds`,
-  `bulk passthrough, 1 connection: direct ${m('bulk', 'direct', 'gibps').toFixed(2)}, nginx ${bulkN.toFixed(2)}, zonectl ${bulkZ.toFixed(2)} GiB/s  -> ${ratio(bulkZ, bulkN)}x nginx (target >= 1.0)`,
-  `  proxy CPU per GiB: nginx ${cpuN.toFixed(3)} s, zonectl ${cpuZ.toFixed(3)} s  -> ${ratio(cpuZ, cpuN)}x nginx (target <= 1.2)`,
-  `new connections/s, 50 clients: direct ${m('connrate', 'direct', 'cps').toFixed(0)}, nginx ${cpsN.toFixed(0)}, zonectl ${cpsZ.toFixed(0)}  -> ${ratio(cpsZ, cpsN)}x nginx (target >= 0.9)`,
-  `  proxy CPU per connection: nginx ${ccN.toFixed(1)} us, zonectl ${ccZ.toFixed(1)} us  -> ${ratio(ccZ, ccN)}x nginx (target <= 1.5)`,
+  `zonectl egress vs nginx ${spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '')} (stream ssl_preread, 1 worker), ${ROUNDS} interleaved rounds: medians, and ratios as the median of the rounds' ratios`,
+  `bulk passthrough, 1 connection: direct ${m('bulk', 'direct', 'gibps').toFixed(2)}, nginx ${bulkN.toFixed(2)}, zonectl ${bulkZ.toFixed(2)} GiB/s  -> ${pair('bulk', 'zonectl', 'nginx', 'gibps')}x nginx (target >= 1.0)`,
+  `  proxy CPU per GiB: nginx ${cpuN.toFixed(3)} s, zonectl ${cpuZ.toFixed(3)} s  -> ${pair('bulk', 'zonectl', 'nginx', 'cpuPerGiB')}x nginx (target <= 1.2)`,
+  `new connections/s, 50 clients: direct ${m('connrate', 'direct', 'cps').toFixed(0)}, nginx ${cpsN.toFixed(0)}, zonectl ${cpsZ.toFixed(0)}  -> ${pair('connrate', 'zonectl', 'nginx', 'cps')}x nginx (target >= 0.9)`,
+  `  proxy CPU per connection: nginx ${ccN.toFixed(1)} us, zonectl ${ccZ.toFixed(1)} us  -> ${pair('connrate', 'zonectl', 'nginx', 'cpuPerConnUs')}x nginx (target <= 1.5)`,
   `    user/kernel: nginx ${(ccN - m('connrate', 'nginx', 'sysPerConnUs')).toFixed(1)}/${m('connrate', 'nginx', 'sysPerConnUs').toFixed(1)} us, zonectl ${(ccZ - m('connrate', 'zonectl', 'sysPerConnUs')).toFixed(1)}/${m('connrate', 'zonectl', 'sysPerConnUs').toFixed(1)} us; Node floor (bench/egress/naive-relay.mjs, pipe() both ways, no routing): ${m('connrate', 'node-relay', 'cps').toFixed(0)} conn/s, ${m('connrate', 'node-relay', 'cpuPerConnUs').toFixed(1)} us/conn -> zonectl = ${ratio(ccZ, m('connrate', 'node-relay', 'cpuPerConnUs'))}x the Node floor`,
   `    below net.Socket (bench/egress/raw-relay.mjs, the same relay on libuv TCP handles): ${m('connrate', 'raw-relay', 'cps').toFixed(0)} conn/s (${ratio(m('connrate', 'raw-relay', 'cps'), cpsN)}x nginx), ${m('connrate', 'raw-relay', 'cpuPerConnUs').toFixed(1)} us/conn (user ${(m('connrate', 'raw-relay', 'cpuPerConnUs') - m('connrate', 'raw-relay', 'sysPerConnUs')).toFixed(1)}, kernel ${m('connrate', 'raw-relay', 'sysPerConnUs').toFixed(1)}) -> ${ratio(m('connrate', 'raw-relay', 'cpuPerConnUs'), ccN)}x nginx, ${ratio(m('connrate', 'raw-relay', 'cpuPerConnUs'), m('connrate', 'node-relay', 'cpuPerConnUs'))}x the Node floor; set-up p99 ${m('connrate', 'raw-relay', 'p99').toFixed(2)} ms`,
-  `  new-connection set-up (connect to first byte), 50 clients: p50 direct ${m('connrate', 'direct', 'p50').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p50').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p50').toFixed(2)} ms; p99 direct ${m('connrate', 'direct', 'p99').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p99').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p99').toFixed(2)} ms  -> p99 ${ratio(m('connrate', 'zonectl', 'p99'), m('connrate', 'nginx', 'p99'))}x nginx (target <= 1.2)`,
+  `  new-connection set-up (connect to first byte), 50 clients: p50 direct ${m('connrate', 'direct', 'p50').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p50').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p50').toFixed(2)} ms; p99 direct ${m('connrate', 'direct', 'p99').toFixed(2)}, nginx ${m('connrate', 'nginx', 'p99').toFixed(2)}, zonectl ${m('connrate', 'zonectl', 'p99').toFixed(2)} ms  -> p99 ${pair('connrate', 'zonectl', 'nginx', 'p99')}x nginx (target <= 1.2)`,
   `zonectl on its net.Socket path (ZONECTL_EGRESS_RAW_HANDLES=0), same run: bulk ${m('bulk', 'zonectl-sockets', 'gibps').toFixed(2)} GiB/s (${m('bulk', 'zonectl-sockets', 'cpuPerGiB').toFixed(3)} s CPU/GiB), ${m('connrate', 'zonectl-sockets', 'cps').toFixed(0)} conn/s, ${m('connrate', 'zonectl-sockets', 'cpuPerConnUs').toFixed(1)} us/conn (user ${(m('connrate', 'zonectl-sockets', 'cpuPerConnUs') - m('connrate', 'zonectl-sockets', 'sysPerConnUs')).toFixed(1)}, kernel ${m('connrate', 'zonectl-sockets', 'sysPerConnUs').toFixed(1)}), set-up p99 ${m('connrate', 'zonectl-sockets', 'p99').toFixed(2)} ms, echo p99 ${m('latency', 'zonectl-sockets', 'p99').toFixed(1)} us, mTLS bulk ${m('tls', 'zonectl-sockets', 'gibps').toFixed(2)} GiB/s -> libuv handles = ${ratio(ccZ, m('connrate', 'zonectl-sockets', 'cpuPerConnUs'))}x its CPU/conn, ${ratio(cpsZ, m('connrate', 'zonectl-sockets', 'cps'))}x its conn/s`,
   `64-byte echo p99: direct ${p99D.toFixed(1)} us, nginx ${p99N.toFixed(1)} us, zonectl ${p99Z.toFixed(1)} us  -> zonectl - nginx = ${(p99Z - p99N).toFixed(1)} us (target <= 30); added over direct: nginx ${(p99N - p99D).toFixed(1)}, zonectl ${(p99Z - p99D).toFixed(1)} us`,
   `  p50: direct ${m('latency', 'direct', 'p50').toFixed(1)}, nginx ${m('latency', 'nginx', 'p50').toFixed(1)}, zonectl ${m('latency', 'zonectl', 'p50').toFixed(1)} us`,
-  `mTLS termination bulk: nginx ${tlsN.toFixed(2)}, zonectl ${tlsZ.toFixed(2)} GiB/s  -> ${ratio(tlsZ, tlsN)}x nginx (target >= 0.85); CPU/GiB nginx ${m('tls', 'nginx', 'cpuPerGiB').toFixed(3)} s, zonectl ${m('tls', 'zonectl', 'cpuPerGiB').toFixed(3)} s`,
+  `mTLS termination bulk: nginx ${tlsN.toFixed(2)}, zonectl ${tlsZ.toFixed(2)} GiB/s  -> ${pair('tls', 'zonectl', 'nginx', 'gibps')}x nginx (target >= 0.85); CPU/GiB nginx ${m('tls', 'nginx', 'cpuPerGiB').toFixed(3)} s, zonectl ${m('tls', 'zonectl', 'cpuPerGiB').toFixed(3)} s`,
   ...(results.workers['zonectl-2w']
     ? [
-        `2 workers each, unpinned on both cores with the load generator (comparable within this run, not absolute): new connections/s nginx ${m('workers', 'nginx-2w', 'cps').toFixed(0)}, zonectl ${m('workers', 'zonectl-2w', 'cps').toFixed(0)} -> ${ratio(m('workers', 'zonectl-2w', 'cps'), m('workers', 'nginx-2w', 'cps'))}x nginx (target >= 0.9); zonectl --workers 1 ${m('workers', 'zonectl-1w', 'cps').toFixed(0)} -> 2 workers = ${ratio(m('workers', 'zonectl-2w', 'cps'), m('workers', 'zonectl-1w', 'cps'))}x 1 worker (target >= 1.6)`,
-        `  cores busy (of 2; proxy + load generator): nginx-2w ${m('workers', 'nginx-2w', 'proxyCores').toFixed(2)} + ${m('workers', 'nginx-2w', 'loadCores').toFixed(2)}, zonectl-2w ${m('workers', 'zonectl-2w', 'proxyCores').toFixed(2)} + ${m('workers', 'zonectl-2w', 'loadCores').toFixed(2)}, zonectl-1w ${m('workers', 'zonectl-1w', 'proxyCores').toFixed(2)} + ${m('workers', 'zonectl-1w', 'loadCores').toFixed(2)}`,
+        `2 workers each, unpinned on both cores with the load generator (comparable within this run, not absolute): new connections/s nginx ${m('workers', 'nginx-2w', 'cps').toFixed(0)}, zonectl ${m('workers', 'zonectl-2w', 'cps').toFixed(0)} -> ${pair('workers', 'zonectl-2w', 'nginx-2w', 'cps')}x nginx (target >= 0.9); zonectl --workers 1 ${m('workers', 'zonectl-1w', 'cps').toFixed(0)} -> 2 workers = ${pair('workers', 'zonectl-2w', 'zonectl-1w', 'cps')}x 1 worker (target >= 1.6); nginx's own on this machine: 2 workers = ${pair('workers', 'nginx-2w', 'nginx-1w', 'cps')}x 1 worker (${m('workers', 'nginx-1w', 'cps').toFixed(0)} conn/s)`,
+        `  cores busy (of 2; proxy + load generator): nginx-2w ${m('workers', 'nginx-2w', 'proxyCores').toFixed(2)} + ${m('workers', 'nginx-2w', 'loadCores').toFixed(2)}, nginx-1w ${m('workers', 'nginx-1w', 'proxyCores').toFixed(2)} + ${m('workers', 'nginx-1w', 'loadCores').toFixed(2)}, zonectl-2w ${m('workers', 'zonectl-2w', 'proxyCores').toFixed(2)} + ${m('workers', 'zonectl-2w', 'loadCores').toFixed(2)}, zonectl-1w ${m('workers', 'zonectl-1w', 'proxyCores').toFixed(2)} + ${m('workers', 'zonectl-1w', 'loadCores').toFixed(2)}`,
         `  set-up p50/p99: nginx ${m('workers', 'nginx-2w', 'p50').toFixed(2)}/${m('workers', 'nginx-2w', 'p99').toFixed(2)} ms, zonectl 2w ${m('workers', 'zonectl-2w', 'p50').toFixed(2)}/${m('workers', 'zonectl-2w', 'p99').toFixed(2)} ms, zonectl 1w ${m('workers', 'zonectl-1w', 'p50').toFixed(2)}/${m('workers', 'zonectl-1w', 'p99').toFixed(2)} ms; CPU/conn nginx ${m('workers', 'nginx-2w', 'cpuPerConnUs').toFixed(1)} us, zonectl 2w ${m('workers', 'zonectl-2w', 'cpuPerConnUs').toFixed(1)} us`,
       ]
     : []),
