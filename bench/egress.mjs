@@ -369,10 +369,11 @@ if (PHASES.has('policies')) {
   const pr = {};
   const add = (k, t, v) => ((pr[k] ??= {})[t] ??= []).push(v);
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const [t, x] of Object.entries(pt)) {
+    for (const [t, x] of inOrder(round, Object.entries(pt))) {
       let c0 = cpuSeconds(x.pid);
       const b = await runClient({ mode: 'bulk', port: x.port, sni: SNI.bulk, seconds: SECONDS });
       add('bulk', t, { gibps: b.bytes / b.secs / 2 ** 30, cpu: (cpuSeconds(x.pid) - c0) / (b.bytes / 2 ** 30) });
+      if (WARM > 0) await runClient({ mode: 'connrate', port: x.port, sni: SNI.echo1, seconds: WARM, concurrency: 50 });
       c0 = cpuSeconds(x.pid);
       const c = await runClient({ mode: 'connrate', port: x.port, sni: SNI.echo1, seconds: SECONDS, concurrency: 50 });
       add('conn', t, { cps: c.done / c.secs, cpu: ((cpuSeconds(x.pid) - c0) / c.done) * 1e6, p99: c.p99 });
@@ -383,13 +384,17 @@ if (PHASES.has('policies')) {
     }
   }
   const pm = (k, t, key) => median(pr[k][t].map((v) => v[key]));
-  const times = (x, y) => (x / y).toFixed(2);
+  // As `pair` below: the median of the rounds' ratios (each round measures both back to back).
+  const times = (k, key) => {
+    const rs = pr[k].with.map((v, i) => v[key] / pr[k].without[i][key]);
+    return `${median(rs).toFixed(2)} [rounds ${rs.map((r) => r.toFixed(2)).join(' ')}]`;
+  };
   const logged = readFileSync(accessLogFile, 'utf8').split('\n').length - 1;
   policyLines.push(
-    `10 MeshTrafficPermission entries + access log to a file (${logged} lines) vs none, zonectl --workers 1, medians of ${ROUNDS} interleaved rounds:`,
-    `  bulk passthrough ${pm('bulk', 'with', 'gibps').toFixed(2)} vs ${pm('bulk', 'without', 'gibps').toFixed(2)} GiB/s -> ${times(pm('bulk', 'with', 'gibps'), pm('bulk', 'without', 'gibps'))}x (target >= 0.90)`,
-    `  new connections/s ${pm('conn', 'with', 'cps').toFixed(0)} vs ${pm('conn', 'without', 'cps').toFixed(0)} -> ${times(pm('conn', 'with', 'cps'), pm('conn', 'without', 'cps'))}x (target >= 0.90); CPU/conn ${pm('conn', 'with', 'cpu').toFixed(1)} vs ${pm('conn', 'without', 'cpu').toFixed(1)} us; set-up p99 ${pm('conn', 'with', 'p99').toFixed(2)} vs ${pm('conn', 'without', 'p99').toFixed(2)} ms`,
-    `  mTLS bulk (permissions decided) ${pm('tls', 'with', 'gibps').toFixed(2)} vs ${pm('tls', 'without', 'gibps').toFixed(2)} GiB/s -> ${times(pm('tls', 'with', 'gibps'), pm('tls', 'without', 'gibps'))}x (target >= 0.90)`,
+    `10 MeshTrafficPermission entries + access log to a file (${logged} lines) vs none, zonectl --workers 1, ${ROUNDS} interleaved rounds (medians; ratios: median of the rounds' ratios):`,
+    `  bulk passthrough ${pm('bulk', 'with', 'gibps').toFixed(2)} vs ${pm('bulk', 'without', 'gibps').toFixed(2)} GiB/s -> ${times('bulk', 'gibps')}x (target >= 0.90)`,
+    `  new connections/s ${pm('conn', 'with', 'cps').toFixed(0)} vs ${pm('conn', 'without', 'cps').toFixed(0)} -> ${times('conn', 'cps')}x (target >= 0.90); CPU/conn ${pm('conn', 'with', 'cpu').toFixed(1)} vs ${pm('conn', 'without', 'cpu').toFixed(1)} us; set-up p99 ${pm('conn', 'with', 'p99').toFixed(2)} vs ${pm('conn', 'without', 'p99').toFixed(2)} ms`,
+    `  mTLS bulk (permissions decided) ${pm('tls', 'with', 'gibps').toFixed(2)} vs ${pm('tls', 'without', 'gibps').toFixed(2)} GiB/s -> ${times('tls', 'gibps')}x (target >= 0.90)`,
   );
   zBase.kill('SIGTERM');
   zPol.kill('SIGTERM');

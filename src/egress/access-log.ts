@@ -44,7 +44,7 @@ interface Backend {
 }
 
 /** What is known of one logged connection; kept on the accepted socket. */
-class ConnState {
+export class ConnState {
   identity: string | null = null;
   upstream: string | null = null;
   tls: string | null = null;
@@ -55,7 +55,12 @@ class ConnState {
   ) {}
 }
 
-const kState = Symbol('zonectl.accessLog');
+/**
+ * Where a logged connection keeps its ConnState. handle-relay.ts's connection declares it as a
+ * field, so that being logged does not change its shape (a map transition per connection).
+ */
+export const kAccessLogState: unique symbol = Symbol('zonectl.accessLog');
+const kState = kAccessLogState;
 type Tagged = { [kState]?: ConnState; _parent?: Peer };
 
 /** A logged connection: a net.Socket, a TLSSocket, or handle-relay.ts's connection on raw handles. */
@@ -154,7 +159,7 @@ export class AccessLog {
 
   /** The connection `from` goes on as the socket `to` (a raw handle wrapped for node:tls): same start, same peer. */
   handOver(from: Peer, to: net.Socket): void {
-    (to as Tagged)[kState] = (from as Tagged)[kState];
+    (to as unknown as Tagged)[kState] = (from as Tagged)[kState];
   }
 
   /** Whether connections of this route are logged. */

@@ -15,6 +15,7 @@ import { Buffer } from 'node:buffer';
 import { lookup } from 'node:dns';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { kAccessLogState, type ConnState } from './access-log.js';
 import { parseClientHello } from './client-hello.js';
 import { EARLY_MAX, kAcceptedSlot, kHelloSlot, type DataPathContext } from './data-path.js';
 import type { EndpointCounters, RejectReason, RouteCounters } from './metrics.js';
@@ -76,6 +77,7 @@ export class HandleConn {
   [kHelloSlot] = -1;
   [kConnecting]: TimerSlots[typeof kConnecting] = undefined;
   [kRelayed]: TimerSlots[typeof kRelayed] = undefined;
+  [kAccessLogState]: ConnState | undefined = undefined;
 
   constructor(
     readonly ctx: DataPathContext,

@@ -320,3 +320,20 @@ describe('egress access log', () => {
     assert.equal(e.snapshot()?.version, 'v1');
   });
 });
+
+test('the default line is exactly JSON.stringify of the record, for awkward values too', async () => {
+  const { renderDefault } = await import('../../src/egress/access-log-format.js');
+  const base: AccessRecord = { time: '2026-11-27T18:00:00.123Z', egress: 'egress-1', mesh: 'mesh-1', route: 'passthrough', sni: REMOTE, client: '127.0.0.1:40000', identity: null, upstream: '10.0.0.1:10001', bytesIn: 517, bytesOut: 1, durationMs: 0, tls: null, close: 'closed', permission: null };
+  const durations = [0, 0.001, 0.01, 0.1, 0.047, 0.5, 1, 1.5, 12.25, 12.345, 99.999, 1000, 3600000, 86400000.001, 0.0005, 1e-7];
+  const variants: Array<Partial<AccessRecord>> = [
+    ...durations.map((durationMs) => ({ durationMs })),
+    { sni: 'we"ird\\sni{mesh=m}', egress: 'é-egress', upstream: 'h\u0001st:1' },
+    { client: '[::1]:5000', mesh: null, route: null, sni: null, upstream: null, close: 'no-sni' },
+    { route: 'terminating', identity: 'spiffe://mesh-1/client', tls: 'TLSv1.3', permission: { action: 'Allow', policy: 'mtp-1' } },
+    { permission: { action: 'Deny', policy: null }, close: 'denied', bytesIn: 0, bytesOut: 0 },
+  ];
+  for (const v of variants) {
+    const r = { ...base, ...v, durationMs: Math.round((v.durationMs ?? 0) * 1000) / 1000 };
+    assert.equal(renderDefault(r), JSON.stringify(r), JSON.stringify(v));
+  }
+});
