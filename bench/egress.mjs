@@ -133,6 +133,16 @@ async function waitPort(port) {
   throw new Error(`nothing listens on ${port}`);
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// A ratio of target a against target b: the median of the per-round ratios. Each round measures
+// them back to back, so a drift of the shared machine between rounds (this VM's CPU time per
+// connection moves by 20-30 % over minutes) cancels out; every round's ratio is shown too, and the
+// ratio of the medians after them. `xs`, `ys`: one measurement per round.
+function pairedRatio(xs, ys, key) {
+  if (!xs || !ys) return 'NaN';
+  const rs = xs.map((x, i) => x[key] / ys[i][key]);
+  const ofMedians = median(xs.map((x) => x[key])) / median(ys.map((y) => y[key]));
+  return `${median(rs).toFixed(2)} [rounds ${rs.map((r) => r.toFixed(2)).join(' ')}; medians ${ofMedians.toFixed(2)}]`;
+}
 
 // ---- set-up ---------------------------------------------------------------------------------
 const pki = await import(join(root, 'dist', 'core', 'pki.js'));
@@ -384,11 +394,7 @@ if (PHASES.has('policies')) {
     }
   }
   const pm = (k, t, key) => median(pr[k][t].map((v) => v[key]));
-  // As `pair` below: the median of the rounds' ratios (each round measures both back to back).
-  const times = (k, key) => {
-    const rs = pr[k].with.map((v, i) => v[key] / pr[k].without[i][key]);
-    return `${median(rs).toFixed(2)} [rounds ${rs.map((r) => r.toFixed(2)).join(' ')}]`;
-  };
+  const times = (k, key) => pairedRatio(pr[k].with, pr[k].without, key);
   const logged = readFileSync(accessLogFile, 'utf8').split('\n').length - 1;
   policyLines.push(
     `10 MeshTrafficPermission entries + access log to a file (${logged} lines) vs none, zonectl --workers 1, ${ROUNDS} interleaved rounds (medians; ratios: median of the rounds' ratios):`,
@@ -403,17 +409,7 @@ if (PHASES.has('policies')) {
 // ---- report ---------------------------------------------------------------------------------
 const m = (phase, t, key) => (results[phase][t] ? median(results[phase][t].map((x) => x[key])) : NaN);
 const ratio = (a, b) => (a / b).toFixed(2);
-// The headline ratio of a target against another: the median of the per-round ratios. Each round
-// measures them back to back, so a drift of the shared machine between rounds (this VM's CPU time
-// per connection moves by 20-30 % over minutes) cancels out; every round's ratio is shown too, and
-// the ratio of the medians after them.
-const pair = (phase, a, b, key) => {
-  const xs = results[phase][a];
-  const ys = results[phase][b];
-  if (!xs || !ys) return 'NaN';
-  const rs = xs.map((x, i) => x[key] / ys[i][key]);
-  return `${median(rs).toFixed(2)} [rounds ${rs.map((r) => r.toFixed(2)).join(' ')}; medians ${ratio(m(phase, a, key), m(phase, b, key))}]`;
-};
+const pair = (phase, a, b, key) => pairedRatio(results[phase][a], results[phase][b], key);
 const bulkN = m('bulk', 'nginx', 'gibps');
 const bulkZ = m('bulk', 'zonectl', 'gibps');
 const cpuN = m('bulk', 'nginx', 'cpuPerGiB');

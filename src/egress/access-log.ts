@@ -60,8 +60,7 @@ export class ConnState {
  * field, so that being logged does not change its shape (a map transition per connection).
  */
 export const kAccessLogState: unique symbol = Symbol('zonectl.accessLog');
-const kState = kAccessLogState;
-type Tagged = { [kState]?: ConnState; _parent?: Peer };
+type Tagged = { [kAccessLogState]?: ConnState; _parent?: Peer };
 
 /** A logged connection: a net.Socket, a TLSSocket, or handle-relay.ts's connection on raw handles. */
 export interface Peer {
@@ -154,12 +153,12 @@ export class AccessLog {
 
   /** A socket was accepted (called only when `on`): its start and peer, read while it is open. */
   accepted(sock: Peer): void {
-    (sock as Tagged)[kState] = new ConnState(performance.now(), address(sock.remoteAddress, sock.remotePort));
+    (sock as Tagged)[kAccessLogState] = new ConnState(performance.now(), address(sock.remoteAddress, sock.remotePort));
   }
 
   /** The connection `from` goes on as the socket `to` (a raw handle wrapped for node:tls): same start, same peer. */
   handOver(from: Peer, to: net.Socket): void {
-    (to as unknown as Tagged)[kState] = (from as Tagged)[kState];
+    (to as unknown as Tagged)[kAccessLogState] = (from as Tagged)[kAccessLogState];
   }
 
   /** Whether connections of this route are logged. */
@@ -315,8 +314,8 @@ function address(a: string | undefined, p: number | undefined): string {
 /** The state of the accepted socket (node:tls wraps it as `_parent`); a fallback when logging started after the accept. */
 function stateOf(s: Peer): ConnState {
   const raw = ((s as Tagged)._parent ?? s) as Peer & Tagged;
-  let st = raw[kState];
-  if (!st) raw[kState] = st = new ConnState(performance.now(), address(raw.remoteAddress, raw.remotePort));
+  let st = raw[kAccessLogState];
+  if (!st) raw[kAccessLogState] = st = new ConnState(performance.now(), address(raw.remoteAddress, raw.remotePort));
   return st;
 }
 

@@ -155,7 +155,7 @@ export class HelloDeadlines {
   private sweep(): void {
     this.timer = undefined;
     const now = performance.now();
-    for (const c of this.waiting.toArray()) if (c.deadline <= now && this.waiting.has(c)) c.helloTimeout();
+    this.waiting.forEach((c) => c.deadline <= now && c.helloTimeout());
     if (this.waiting.size > 0) this.arm();
   }
 }

@@ -306,7 +306,7 @@ export async function startEgress(opts: EgressOptions): Promise<EgressHandle> {
   else log.debug({ address, port, dataPath }, 'egress worker listening');
 
   const destroyAll = () => {
-    for (const s of pending.toArray()) s.destroy();
+    pending.forEach((s) => s.destroy());
     for (const s of ctx.live) s.destroy();
   };
   const closeServers = async () => {

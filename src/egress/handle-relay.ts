@@ -11,10 +11,8 @@
  * with shutdown() once the writes before it are done (half-close); when both sides sent theirs,
  * both handles close. An error on either side (reset, failed write) closes both.
  */
-import { Buffer } from 'node:buffer';
 import { lookup } from 'node:dns';
 import net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { kAccessLogState, type ConnState } from './access-log.js';
 import { parseClientHello } from './client-hello.js';
 import { EARLY_MAX, kAcceptedSlot, kHelloSlot, type DataPathContext } from './data-path.js';

@@ -47,9 +47,12 @@ export abstract class SlotSet<T extends object> {
     return true;
   }
 
-  /** The items now, as a copy: the caller may add and delete while it walks them. */
-  toArray(): T[] {
-    return this.items.slice();
+  /**
+   * Calls `fn` for each item in the set now, over a copy: `fn` may add and delete items (its own
+   * or others); one deleted before its turn is skipped, one added meanwhile waits for the next walk.
+   */
+  forEach(fn: (x: T) => void): void {
+    for (const x of this.items.slice()) if (this.has(x)) fn(x);
   }
 
   clear(): void {

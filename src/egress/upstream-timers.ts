@@ -60,7 +60,7 @@ class Sweep<T extends Swept> {
   private sweep(): void {
     this.timer = undefined;
     const now = performance.now();
-    for (const item of this.items.toArray()) if (this.items.has(item) && this.visit(item, now)) this.items.delete(item);
+    this.items.forEach((item) => this.visit(item, now) && this.items.delete(item));
     if (this.items.size > 0) this.arm();
   }
 }
